@@ -27,7 +27,7 @@ class Settings:
     secret_key: str = ""
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         data_dir = Path(env.get("TRELLIS_DATA_DIR", "data")).resolve()
         return cls(

@@ -1,0 +1,174 @@
+"""Control-plane tables: who the tenants and users are, and who may reach what.
+
+The schema is owned by the Alembic migrations next to this file; these models
+must describe exactly what the migrations create (a test compares the two).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
+
+#: Constraint names are spelled out so later migrations can find them by name
+#: on every database (SQLite and PostgreSQL name unnamed constraints differently).
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+#: A slug becomes part of URLs, host names and PostgreSQL schema names.
+SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,62}$")
+TENANT_STATUSES = ("active", "suspended", "archived")
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware in UTC (the only kind we store)."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp that is always timezone-aware UTC in Python.
+
+    PostgreSQL keeps ``timestamptz``; SQLite has no time zones, so values are
+    stored as naive UTC and labelled UTC again when read. Naive values are
+    refused: guessing their zone is how timestamps silently drift.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime; use an aware one such as utcnow()")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class ControlBase(DeclarativeBase):
+    """Declarative base of the control plane, separate from any tenant's tables."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Tenant(ControlBase):
+    """An organization with its own CRM, stored in its own schema or file."""
+
+    __tablename__ = "tenants"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('active', 'suspended', 'archived')", name="status"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(63), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    #: Name of the configured database holding the tenant; None = the default one.
+    database: Mapped[str | None] = mapped_column(String(100))
+    #: PostgreSQL schema, or stem of the SQLite file, holding the tenant's tables.
+    schema_name: Mapped[str] = mapped_column(String(63))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @validates("slug")
+    def _check_slug(self, _key: str, slug: str) -> str:
+        if not SLUG_PATTERN.match(slug):
+            raise ValueError(
+                f"Tenant slug {slug!r} must be 2-63 characters: lower-case letters, "
+                "digits and hyphens, starting with a letter."
+            )
+        return slug
+
+    @validates("status")
+    def _check_status(self, _key: str, status: str) -> str:
+        if status not in TENANT_STATUSES:
+            raise ValueError(f"Tenant status must be one of {', '.join(TENANT_STATUSES)}.")
+        return status
+
+
+class User(ControlBase):
+    """A person who signs in; one user may belong to several tenants."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: Always lower-case, so uniqueness and sign-in ignore case.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    #: None for users who cannot sign in with a password (invited, SSO).
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    locale: Mapped[str] = mapped_column(String(16), default="en")
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @validates("email")
+    def _normalize_email(self, _key: str, email: str) -> str:
+        return email.strip().lower()
+
+
+class Membership(ControlBase):
+    """A user's place in a tenant; the role names a permission set there."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("tenant_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(50), default="admin")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    tenant: Mapped[Tenant] = relationship()
+    user: Mapped[User] = relationship()
+
+
+class ApiToken(ControlBase):
+    """A bearer token for one user in one tenant; only its sha256 is kept."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: The token's first characters, so people can tell their tokens apart.
+    prefix: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    tenant: Mapped[Tenant] = relationship()
+    user: Mapped[User] = relationship()

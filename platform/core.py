@@ -1,0 +1,63 @@
+"""``Platform``: the runtime as one object that every door holds.
+
+Renderers, the CLI and the tenant layer ask it for a tenant's compiled
+runtime, a record service and a metadata editor; they never open engines or
+sessions of their own for records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .config import Settings
+from .configuration import MetadataEditor
+from .controlplane.db import session_factory, upgrade
+from .controlplane.tables import Tenant
+from .errors import NotFound
+from .records.service import Actor, RecordService
+from .runtime import RuntimeCache, TenantRef, TenantRuntime
+from .storage.stores import Stores
+
+
+class Platform:
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings.from_env()
+        self.stores = Stores(self.settings)
+        self._sessions = session_factory(self.stores.control)
+        self._runtimes = RuntimeCache()
+
+    def migrate(self) -> None:
+        """Bring the control plane's tables up to date (Alembic)."""
+        upgrade(self.stores.control)
+
+    @contextmanager
+    def control(self) -> Iterator[Session]:
+        """A control-plane session in a transaction: committed on success, rolled back on error."""
+        with self._sessions() as session, session.begin():
+            yield session
+
+    def tenant(self, slug: str) -> TenantRef:
+        """The active tenant ``slug``; unknown, suspended and archived tenants look the same: absent."""
+        with self._sessions() as session:
+            row = session.scalars(select(Tenant).where(Tenant.slug == slug)).first()
+            if row is None or row.status != "active":
+                raise NotFound("There is no such tenant.")
+            return TenantRef(row.id, row.slug, row.name, row.schema_name)
+
+    def runtime(self, tenant: TenantRef | str) -> TenantRuntime:
+        """The compiled runtime of the tenant's newest revision (cached)."""
+        ref = self.tenant(tenant) if isinstance(tenant, str) else tenant
+        return self._runtimes.get(ref, self.stores.tenant(ref.store_name))
+
+    def records(self, runtime: TenantRuntime, actor: Actor) -> RecordService:
+        return RecordService(runtime, actor)
+
+    def editor(self, runtime: TenantRuntime, actor: Actor) -> MetadataEditor:
+        return MetadataEditor(runtime, actor)
+
+    def dispose(self) -> None:
+        self.stores.dispose()

@@ -1,0 +1,1 @@
+"""The record service: the one door through which every record is read and written."""

@@ -1,0 +1,199 @@
+"""The query engine: filters, search, sort and pagination compiled to one SELECT.
+
+Every list — API, screens, lookups — is built here, so the same rows are seen
+through every door (later issues add the user's record-level access predicate
+in this one place).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy import ColumnElement, Select, Table, and_, false, func, or_, select, true
+
+from trellis.metadata.model import SYSTEM_FIELDS, ObjectDef
+
+from ..errors import FieldProblem, InvalidInput
+
+MAX_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class Filter:
+    field: str
+    op: str
+    value: Any = None
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """What a caller wants from a list; every part is checked against the metadata."""
+
+    filters: Sequence[Filter] = ()
+    search: str | None = None
+    #: (field, descending) pairs; ``id`` is always added last so the order is total.
+    sort: Sequence[tuple[str, bool]] = ()
+    limit: int = 50
+    cursor: str | None = None
+    #: Page-number pagination for the screens; the API uses ``cursor``.
+    offset: int = 0
+    with_total: bool = False
+
+
+@dataclass
+class Page:
+    records: list[dict[str, Any]]
+    next_cursor: str | None = None
+    total: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+_OPERATORS = {
+    "eq": lambda c, v: c == v,
+    "ne": lambda c, v: or_(c != v, c.is_(None)),
+    "lt": lambda c, v: c < v,
+    "lte": lambda c, v: c <= v,
+    "gt": lambda c, v: c > v,
+    "gte": lambda c, v: c >= v,
+    "contains": lambda c, v: c.ilike(f"%{_escape_like(v)}%", escape="\\"),
+    "starts_with": lambda c, v: c.ilike(f"{_escape_like(v)}%", escape="\\"),
+    "in": lambda c, v: c.in_(v),
+    "blank": lambda c, v: c.is_(None) if v else c.is_not(None),
+}
+
+
+def build_select(obj: ObjectDef, table: Table, query: ListQuery) -> tuple[Select, Select | None]:
+    """The page query and, when asked for, the matching count query."""
+    if not 1 <= query.limit <= MAX_LIMIT:
+        raise InvalidInput("Bad limit.", [FieldProblem("limit", f"limit must be from 1 to {MAX_LIMIT}.")])
+    conditions = [filter_condition(obj, table, f) for f in query.filters]
+    if query.search:
+        conditions.append(_search_condition(obj, table, query.search))
+    where = and_(true(), *conditions)
+    order = sort_keys(obj, query.sort)
+    statement = select(table).where(where)
+    if query.cursor:
+        statement = statement.where(_after_cursor(table, order, decode_cursor(query.cursor, len(order))))
+    statement = statement.order_by(*_order_by(table, order)).limit(query.limit + 1).offset(query.offset)
+    count = select(func.count()).select_from(table).where(where) if query.with_total else None
+    return statement, count
+
+
+def filter_condition(obj: ObjectDef, table: Table, flt: Filter) -> ColumnElement[bool]:
+    """One filter as SQL, its value typed by the field's own marshmallow field."""
+    if flt.field in SYSTEM_FIELDS:
+        ops = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "blank")
+    elif obj.has_field(flt.field):
+        ops = obj.field(flt.field).kind.filter_ops
+    else:
+        raise InvalidInput("Unknown filter field.", [FieldProblem(flt.field, f"'{flt.field}' is not a field of {obj.api_name}.")])
+    if flt.op not in ops:
+        message = f"'{flt.op}' cannot filter {flt.field}; use one of: {', '.join(ops)}."
+        raise InvalidInput("Unsupported filter.", [FieldProblem(flt.field, message)])
+    value = flt.value
+    if flt.op == "in":
+        value = [typed_value(obj, flt.field, v) for v in value]
+    elif flt.op not in ("blank", "contains", "starts_with"):
+        value = typed_value(obj, flt.field, value)
+    return _OPERATORS[flt.op](table.c[flt.field], value)
+
+
+def typed_value(obj: ObjectDef, name: str, raw: Any) -> Any:
+    """A filter value (often a query-string text) converted to the field's Python type."""
+    if raw is None:
+        return None
+    if name in SYSTEM_FIELDS or obj.field(name).kind.storage in ("integer", "reference"):
+        try:
+            return int(raw)
+        except (TypeError, ValueError):
+            raise InvalidInput("Bad filter value.", [FieldProblem(name, f"{raw!r} is not a whole number.")]) from None
+    field = obj.field(name)
+    if field.kind.storage == "boolean" and isinstance(raw, str):
+        raw = raw.lower()
+    try:
+        return field.kind.make_field(field.options).deserialize(raw)
+    except ValidationError as error:
+        message = " ".join(error.messages) if isinstance(error.messages, list) else str(error.messages)
+        raise InvalidInput("Bad filter value.", [FieldProblem(name, message)]) from None
+
+
+def sort_keys(obj: ObjectDef, sort: Sequence[tuple[str, bool]]) -> list[tuple[str, bool]]:
+    keys = []
+    for name, descending in sort:
+        sortable = name in SYSTEM_FIELDS or (obj.has_field(name) and obj.field(name).kind.sortable)
+        if not sortable:
+            raise InvalidInput("Cannot sort.", [FieldProblem("sort", f"Lists cannot be sorted by '{name}'.")])
+        if name != "id":
+            keys.append((name, descending))
+    descending_id = keys[0][1] if keys else any(d for n, d in sort if n == "id")
+    return keys + [("id", descending_id)]
+
+
+def _order_by(table: Table, order: list[tuple[str, bool]]) -> list:
+    return [(table.c[n].desc() if d else table.c[n].asc()).nulls_last() for n, d in order]
+
+
+def _after_cursor(table: Table, order: list[tuple[str, bool]], values: list[Any]) -> ColumnElement[bool]:
+    """Rows strictly after the cursor row in the (nulls-last) sort order."""
+    condition: ColumnElement[bool] = false()
+    for index in reversed(range(len(order))):
+        name, descending = order[index]
+        column, value = table.c[name], values[index]
+        if value is None:
+            beyond = false()
+            same = column.is_(None)
+        else:
+            beyond = or_(column < value if descending else column > value, column.is_(None))
+            same = column == value
+        condition = or_(beyond, and_(same, condition)) if index < len(order) - 1 else beyond
+    return condition
+
+
+def _search_condition(obj: ObjectDef, table: Table, text: str) -> ColumnElement[bool]:
+    searchable = [f.api_name for f in obj.fields if "contains" in f.kind.filter_ops]
+    pattern = f"%{_escape_like(text)}%"
+    return or_(false(), *(table.c[name].ilike(pattern, escape="\\") for name in searchable))
+
+
+def _escape_like(text: str) -> str:
+    return str(text).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def encode_cursor(record: dict[str, Any], order: list[tuple[str, bool]]) -> str:
+    values = [_plain(record.get(name)) for name, _ in order]
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, size: int) -> list[Any]:
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(values, list) or len(values) != size:
+            raise ValueError
+        return [_typed(v) for v in values]
+    except (ValueError, TypeError):
+        problem = FieldProblem("cursor", "The cursor is not one this list gave out; start again without it.")
+        raise InvalidInput("Bad cursor.", [problem]) from None
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return {"t": "datetime", "v": value.isoformat()}
+    if isinstance(value, date):
+        return {"t": "date", "v": value.isoformat()}
+    if isinstance(value, Decimal):
+        return {"t": "decimal", "v": str(value)}
+    return value
+
+
+def _typed(value: Any) -> Any:
+    if not isinstance(value, dict):
+        return value
+    kind, text = value["t"], value["v"]
+    return {"datetime": datetime.fromisoformat, "date": date.fromisoformat, "decimal": Decimal}[kind](text)

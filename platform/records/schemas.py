@@ -1,0 +1,45 @@
+"""marshmallow schemas generated from an object's metadata.
+
+The input schema loads and type-checks what a client sends (unknown keys are
+refused — marshmallow's default — not ignored: a typo in an integration must not silently drop data);
+the output schema dumps stored rows into JSON-ready dicts, system fields first.
+"""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+from trellis.metadata.model import ObjectDef
+
+
+def input_schema(obj: ObjectDef) -> type[Schema]:
+    """The schema for create and update bodies: every writable field, none required here.
+
+    Required-ness is checked by the record service against the merged record,
+    so that an update may omit fields and a default may fill them.
+    """
+    declared = {}
+    for field in obj.fields:
+        if field.kind.generated:
+            continue
+        declared[field.api_name] = field.kind.make_field(field.options)
+        declared[field.api_name].allow_none = True
+    declared["owner"] = fields.Integer(allow_none=True)
+    return Schema.from_dict(declared, name=f"{obj.api_name}_input")
+
+
+def output_schema(obj: ObjectDef) -> type[Schema]:
+    """The schema that dumps a stored row, system fields first."""
+    declared: dict[str, fields.Field] = {
+        "id": fields.Integer(),
+        "owner": fields.Integer(allow_none=True),
+        "created_at": fields.DateTime(),
+        "created_by": fields.Integer(allow_none=True),
+        "updated_at": fields.DateTime(),
+        "updated_by": fields.Integer(allow_none=True),
+        "version": fields.Integer(),
+    }
+    for field in obj.fields:
+        declared[field.api_name] = field.kind.make_field(field.options)
+        declared[field.api_name].allow_none = True
+    return Schema.from_dict(declared, name=obj.api_name)

@@ -1,0 +1,220 @@
+"""The record service: create, read, list, update and delete records.
+
+Every door — API, screens, imports, automations, templates — comes through
+here, so typing, defaults, required fields, uniqueness, lookups, autonumbers
+and optimistic concurrency hold the same way everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from trellis.metadata.model import ObjectDef
+
+from ..errors import Conflict, FieldProblem, InvalidInput, NotFound
+from ..runtime import TenantRuntime
+from .query import ListQuery, Page, build_select, encode_cursor, sort_keys
+from .sequences import next_autonumber
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: recorded as owner, created_by and updated_by."""
+
+    user_id: int | None
+    locale: str = "en"
+
+
+class RecordService:
+    def __init__(self, runtime: TenantRuntime, actor: Actor) -> None:
+        self.runtime = runtime
+        self.actor = actor
+
+    # -- reads ------------------------------------------------------------
+
+    def get(self, object_name: str, record_id: int) -> dict[str, Any]:
+        obj, table = self._object(object_name)
+        with self.runtime.store.engine.connect() as conn:
+            row = conn.execute(select(table).where(table.c.id == record_id)).mappings().first()
+        if row is None:
+            raise NotFound(f"There is no {obj.title('en')} with id {record_id}.")
+        return self._dump(obj, row)
+
+    def list(self, object_name: str, query: ListQuery = ListQuery()) -> Page:
+        obj, table = self._object(object_name)
+        statement, count = build_select(obj, table, query)
+        with self.runtime.store.engine.connect() as conn:
+            rows = conn.execute(statement).mappings().all()
+            total = conn.execute(count).scalar() if count is not None else None
+        more = len(rows) > query.limit
+        rows = rows[: query.limit]
+        cursor = encode_cursor(dict(rows[-1]), sort_keys(obj, query.sort)) if more else None
+        return Page([self._dump(obj, row) for row in rows], cursor, total)
+
+    def titles(self, object_name: str, ids: set[int]) -> dict[int, str]:
+        """Display titles of records (their name field), for lookups shown as text."""
+        obj, table = self._object(object_name)
+        ids = {i for i in ids if i is not None}
+        if not ids:
+            return {}
+        column = table.c[obj.name_field] if obj.name_field else table.c.id
+        with self.runtime.store.engine.connect() as conn:
+            rows = conn.execute(select(table.c.id, column).where(table.c.id.in_(ids))).all()
+        return {row[0]: str(row[1]) if row[1] is not None else f"#{row[0]}" for row in rows}
+
+    # -- writes -----------------------------------------------------------
+
+    def create(self, object_name: str, data: Mapping[str, Any]) -> dict[str, Any]:
+        obj, table = self._object(object_name)
+        values = self._load(obj, data)
+        for field in obj.fields:
+            if field.api_name not in values and field.default is not None and not field.kind.generated:
+                values[field.api_name] = self._load(obj, {field.api_name: field.default})[field.api_name]
+        self._check_required(obj, values)
+        now = datetime.now(UTC)
+        user = self.actor.user_id
+        values.setdefault("owner", user)
+        values.update(created_at=now, updated_at=now, created_by=user, updated_by=user, version=1)
+        with self._write() as conn:
+            self._check_references(conn, obj, values)
+            self._check_unique(conn, obj, values, record_id=None)
+            for field in obj.fields:
+                if field.kind.generated:
+                    values[field.api_name] = next_autonumber(conn, self.runtime.store, obj.api_name, field)
+            record_id = conn.execute(insert(table).values(values).returning(table.c.id)).scalar_one()
+            row = conn.execute(select(table).where(table.c.id == record_id)).mappings().one()
+        return self._dump(obj, row)
+
+    def update(self, object_name: str, record_id: int, data: Mapping[str, Any],
+               expected_version: int | None = None) -> dict[str, Any]:
+        """Change some fields; ``expected_version`` (the version the client saw) guards against lost updates."""
+        obj, table = self._object(object_name)
+        values = self._load(obj, data)
+        with self._write() as conn:
+            current = conn.execute(select(table).where(table.c.id == record_id)).mappings().first()
+            if current is None:
+                raise NotFound(f"There is no {obj.title('en')} with id {record_id}.")
+            self._check_version(obj, current, expected_version)
+            self._check_required(obj, {**current, **values})
+            self._check_references(conn, obj, values)
+            self._check_unique(conn, obj, values, record_id=record_id)
+            values.update(updated_at=datetime.now(UTC), updated_by=self.actor.user_id,
+                          version=current["version"] + 1)
+            guard = (table.c.id == record_id) & (table.c.version == current["version"])
+            if conn.execute(update(table).where(guard).values(values)).rowcount != 1:
+                raise Conflict(f"This {obj.title('en')} was changed by someone else at the same time. "
+                               "Reload it and apply your change again.")
+            row = conn.execute(select(table).where(table.c.id == record_id)).mappings().one()
+        return self._dump(obj, row)
+
+    def delete(self, object_name: str, record_id: int, expected_version: int | None = None) -> None:
+        obj, table = self._object(object_name)
+        with self._write() as conn:
+            current = conn.execute(select(table.c.version).where(table.c.id == record_id)).first()
+            if current is None:
+                raise NotFound(f"There is no {obj.title('en')} with id {record_id}.")
+            self._check_version(obj, {"version": current[0]}, expected_version)
+            try:
+                with conn.begin_nested():
+                    conn.execute(delete(table).where(table.c.id == record_id))
+            except IntegrityError:
+                raise Conflict(f"Other records point at this {obj.title('en')} through a lookup that "
+                               "forbids deletion; change or delete them first.") from None
+
+    # -- helpers ----------------------------------------------------------
+
+    def _object(self, name: str):
+        return self.runtime.object(name), self.runtime.tables[name]
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """A transaction; a unique index that a concurrent writer beat us to is a conflict, not a 500."""
+        try:
+            with self.runtime.store.engine.begin() as conn:
+                yield conn
+        except IntegrityError as error:
+            raise Conflict("The change clashes with another record saved at the same time "
+                           "(a unique value or a lookup). Try again.") from error
+
+    def _load(self, obj: ObjectDef, data: Mapping[str, Any]) -> dict[str, Any]:
+        if not isinstance(data, Mapping):
+            raise InvalidInput("The record must be a JSON object of field values.")
+        try:
+            return dict(self.runtime.input_schema(obj.api_name).load(data))
+        except ValidationError as error:
+            raise InvalidInput(f"Some values of this {obj.title('en')} are not valid.",
+                               _problems(obj, error.messages)) from None
+
+    @staticmethod
+    def _check_required(obj: ObjectDef, values: Mapping[str, Any]) -> None:
+        missing = [f for f in obj.fields if f.required and not f.kind.generated
+                   and values.get(f.api_name) in (None, "", [])]
+        if missing:
+            raise InvalidInput("Required fields are empty.",
+                               [FieldProblem(f.api_name, f"{f.title('en')} is required.") for f in missing])
+
+    @staticmethod
+    def _check_version(obj: ObjectDef, current: Mapping[str, Any], expected: int | None) -> None:
+        if expected is not None and current["version"] != expected:
+            raise Conflict(f"This {obj.title('en')} was changed by someone else since you loaded it "
+                           f"(you had version {expected}). Reload it and apply your change again.",
+                           [FieldProblem("version", "Stale version.")])
+
+    def _check_references(self, conn: Connection, obj: ObjectDef, values: Mapping[str, Any]) -> None:
+        problems = []
+        for field in obj.fields:
+            target_id = values.get(field.api_name)
+            if field.type != "lookup" or target_id is None:
+                continue
+            target = self.runtime.tables[field.target]
+            if conn.execute(select(target.c.id).where(target.c.id == target_id)).first() is None:
+                target_title = self.runtime.object(field.target).title("en")
+                problems.append(FieldProblem(field.api_name, f"There is no {target_title} with id {target_id}."))
+        if problems:
+            raise InvalidInput("A lookup points at a record that does not exist.", problems)
+
+    def _check_unique(self, conn: Connection, obj: ObjectDef, values: Mapping[str, Any],
+                      record_id: int | None) -> None:
+        table = self.runtime.tables[obj.api_name]
+        problems = []
+        for field in obj.fields:
+            value = values.get(field.api_name)
+            if not field.unique or field.kind.generated or value is None:
+                continue
+            clash = select(func.count()).where(table.c[field.api_name] == value)
+            if record_id is not None:
+                clash = clash.where(table.c.id != record_id)
+            if conn.execute(clash).scalar():
+                problems.append(FieldProblem(field.api_name, f"Another {obj.title('en')} already has "
+                                             f"{field.title('en')} {value!r}; it must be unique."))
+        if problems:
+            raise Conflict("A value that must be unique is already used.", problems)
+
+    def _dump(self, obj: ObjectDef, row: Mapping[str, Any]) -> dict[str, Any]:
+        record = {key: _aware(value) for key, value in row.items()}
+        return self.runtime.output_schema(obj.api_name).dump(record)
+
+
+def _aware(value: Any) -> Any:
+    """SQLite hands back naive datetimes; they are stored in UTC, so say so."""
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def _problems(obj: ObjectDef, messages: Any) -> list[FieldProblem]:
+    problems = []
+    for name, found in (messages.items() if isinstance(messages, dict) else [("_", messages)]):
+        texts = found if isinstance(found, list) else [str(found)]
+        if texts == ["Unknown field."]:
+            texts = [f"'{name}' is not a field of {obj.title('en')}; check the spelling or add the field first."]
+        problems.extend(FieldProblem(str(name), str(text)) for text in texts)
+    return problems

@@ -1,0 +1,1 @@
+"""The storage engine: metadata becomes real tables and columns."""

@@ -1,0 +1,127 @@
+"""Apply metadata changes to real tables, inside the caller's transaction.
+
+This first planner handles what adds without risk: new objects, new fields,
+and switching a field's index, uniqueness or required-ness after checking the
+data allows it. Changes that could lose data (type changes, removals, renames)
+are refused before any DDL runs; they need the dry-run planner of schema
+evolution.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from alembic.migration import MigrationContext
+from alembic.operations import Operations
+from sqlalchemy import Connection, Table, func, select, update
+
+from trellis.metadata.model import FieldDef, ObjectDef
+
+from ..errors import Conflict, FieldProblem, InvalidInput
+from .stores import TenantStore
+from .tables import field_column, field_indexes
+
+#: Field keys whose change only affects validation and display, never the table.
+DISPLAY_KEYS = {"label", "help_text", "default", "values", "min", "max", "on_delete"}
+#: Field keys this planner can change on a live table after checking the data.
+TABLE_KEYS = {"indexed", "unique", "required"}
+#: Object keys that never touch the table.
+OBJECT_KEYS = {"label", "plural_label", "description", "name_field"}
+
+
+def check_supported(changes: Iterable[Mapping[str, Any]]) -> None:
+    """Refuse, before anything runs, changes this planner cannot make without risk."""
+    problems = []
+    for change in changes:
+        op, where = change["op"], _where(change)
+        if op in ("remove_object", "remove_field", "rename_object", "rename_field"):
+            verb = op.split("_")[0]
+            problems.append(FieldProblem(where, f"Cannot {verb} {where} yet: that needs the archive-and-restore "
+                                                "migration planner, so it is refused rather than risk data."))
+        elif op == "update_field":
+            for key in set(change["keys"]) - DISPLAY_KEYS - TABLE_KEYS:
+                problems.append(FieldProblem(f"{where}.{key}", f"Changing {key} of an existing field is not "
+                                                               "supported yet; create a new field instead."))
+        elif op == "update_object":
+            for key in set(change["keys"]) - OBJECT_KEYS:
+                problems.append(FieldProblem(f"{where}.{key}", f"{key} of an object cannot be changed."))
+    if problems:
+        raise InvalidInput("This change cannot be applied.", problems)
+
+
+def apply_changes(conn: Connection, store: TenantStore, objects: Mapping[str, ObjectDef],
+                  old_tables: Mapping[str, Table], new_tables: Mapping[str, Table],
+                  changes: Iterable[Mapping[str, Any]]) -> None:
+    """Run the DDL for ``changes``; the caller commits it together with the revision."""
+    created = {c["object"] for c in changes if c["op"] == "create_object"}
+    for table in new_tables[next(iter(new_tables))].metadata.sorted_tables if new_tables else []:
+        if table.name in created:
+            table.create(conn)
+    ops = Operations(MigrationContext.configure(conn))
+    for change in changes:
+        if change["op"] == "add_field":
+            field = objects[change["object"]].field(change["field"])
+            _add_field(conn, ops, store, old_tables[change["object"]], new_tables[change["object"]], field)
+        elif change["op"] == "update_field" and TABLE_KEYS & set(change["keys"]):
+            field = objects[change["object"]].field(change["field"])
+            _alter_field(conn, ops, store, new_tables[change["object"]], field, set(change["keys"]))
+
+
+def _add_field(conn: Connection, ops: Operations, store: TenantStore, old: Table, new: Table,
+               field: FieldDef) -> None:
+    rows = conn.execute(select(func.count()).select_from(old)).scalar()
+    if rows and field.required and field.default is None:
+        raise Conflict("A required field needs a default for the existing records.", [FieldProblem(
+            "default", f"{rows} existing records would have no {field.api_name}; give the field a default "
+                       "value to fill them in, or add it as optional first.")])
+    if rows > 1 and field.unique and field.default is not None:
+        raise Conflict("A unique field cannot fill existing records with one default.", [FieldProblem(
+            "default", f"{rows} existing records would share the default; remove the default or make the "
+                       "field not unique.")])
+    column = field_column(field, store.schema)
+    column.nullable = True
+    ops.add_column(new.name, column, schema=store.schema)
+    if rows and field.default is not None:
+        conn.execute(update(new).values({field.api_name: _typed_default(new, field)}))
+    if field.required and conn.dialect.name != "sqlite":
+        # SQLite cannot add NOT NULL to an existing column without copying the table;
+        # the record service enforces required-ness there.
+        ops.alter_column(new.name, field.api_name, nullable=False, schema=store.schema)
+    for index in field_indexes(new, field):
+        index.create(conn)
+
+
+def _alter_field(conn: Connection, ops: Operations, store: TenantStore, table: Table, field: FieldDef,
+                 keys: set[str]) -> None:
+    column = table.c[field.api_name]
+    if "required" in keys and field.required:
+        empty = conn.execute(select(func.count()).where(column.is_(None))).scalar()
+        if empty:
+            raise Conflict("Some records have no value for this field.", [FieldProblem(
+                "required", f"{empty} records have no {field.api_name}; fill them in before making it required.")])
+    if "required" in keys and conn.dialect.name != "sqlite":
+        ops.alter_column(table.name, field.api_name, nullable=not field.required, schema=store.schema)
+    if keys & {"indexed", "unique"}:
+        if field.unique:
+            duplicates = conn.execute(select(column).where(column.is_not(None)).group_by(column)
+                                      .having(func.count() > 1).limit(10)).scalars().all()
+            if duplicates:
+                raise Conflict("Duplicate values block uniqueness.", [FieldProblem(
+                    "unique", f"These values appear more than once: {', '.join(map(repr, duplicates))}.")])
+        for prefix in ("uq", "ix"):
+            ops.execute(f'DROP INDEX IF EXISTS {_index_name(store, f"{prefix}_{table.name}_{field.api_name}")}')
+        for index in field_indexes(table, field):
+            index.create(conn)
+
+
+def _typed_default(table: Table, field: FieldDef) -> Any:
+    return field.kind.make_field(field.options).deserialize(field.default)
+
+
+def _index_name(store: TenantStore, name: str) -> str:
+    return f'"{store.schema}"."{name}"' if store.schema else f'"{name}"'
+
+
+def _where(change: Mapping[str, Any]) -> str:
+    return ".".join(part for part in (change.get("object"), change.get("field")) if part)

@@ -1,0 +1,35 @@
+"""Tables the platform keeps inside each tenant's own store.
+
+Metadata revisions live beside the tenant's records, not in the control plane,
+so that a revision and the DDL it causes commit in one transaction on SQLite
+(one file per tenant) as well as on PostgreSQL, and so that a tenant's backup
+carries its whole configuration history.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, DateTime, Integer, MetaData, String, Table, Text, func
+
+from .tables import NAMING_CONVENTION, JsonValue
+
+
+def system_tables(schema: str | None) -> tuple[Table, Table]:
+    """The revision log and the autonumber counters of one tenant store."""
+    metadata = MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
+    revisions = Table(
+        "trellis_revisions",
+        metadata,
+        Column("number", Integer, primary_key=True, autoincrement=False),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.current_timestamp()),
+        Column("author_id", BigInteger, nullable=True),
+        Column("summary", Text, nullable=False),
+        Column("documents", JsonValue, nullable=False),
+        Column("changes", JsonValue, nullable=False),
+    )
+    sequences = Table(
+        "trellis_sequences",
+        metadata,
+        Column("name", String(200), primary_key=True),
+        Column("last_value", BigInteger, nullable=False),
+    )
+    return revisions, sequences
