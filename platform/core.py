@@ -53,6 +53,10 @@ class Platform:
         ref = self.tenant(tenant) if isinstance(tenant, str) else tenant
         return self._runtimes.get(ref, self.stores.tenant(ref.store_name))
 
+    def forget(self, slug: str) -> None:
+        """Drop a tenant's cached runtime (after it was deleted or moved)."""
+        self._runtimes.forget(slug)
+
     def records(self, runtime: TenantRuntime, actor: Actor) -> RecordService:
         return RecordService(runtime, actor)
 

@@ -47,3 +47,13 @@ def list_tenants(platform: Platform) -> list[TenantInfo]:
     with platform.control() as session:
         rows = session.scalars(select(Tenant).order_by(Tenant.slug)).all()
         return [TenantInfo(t.slug, t.name, t.status, t.schema_name) for t in rows]
+
+
+def delete_tenant(platform: Platform, slug: str) -> None:
+    """Remove a tenant and its store for good (no backup yet: used by tests and benchmarks)."""
+    with platform.control() as session:
+        tenant = session.scalars(select(Tenant).where(Tenant.slug == slug)).one()
+        store = tenant.schema_name
+        session.delete(tenant)
+    platform.stores.drop(store)
+    platform.forget(slug)

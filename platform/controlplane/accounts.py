@@ -84,9 +84,7 @@ def create_user(
         with session.begin_nested():
             session.add(user)
     except IntegrityError:
-        raise AccountError(
-            "email", f"{email} already has an account; sign in or reset the password."
-        ) from None
+        raise AccountError("email", f"{email} already has an account; sign in or reset the password.") from None
     return user
 
 
@@ -156,20 +154,14 @@ def add_membership(session: Session, tenant: Tenant, user: User, role: str = "ad
 
 
 def _membership(session: Session, tenant: Tenant, user: User) -> Membership | None:
-    return session.scalar(
-        select(Membership).where(
-            Membership.tenant_id == tenant.id, Membership.user_id == user.id
-        )
-    )
+    return session.scalar(select(Membership).where(Membership.tenant_id == tenant.id, Membership.user_id == user.id))
 
 
 def _digest(plaintext: str) -> str:
     return hashlib.sha256(plaintext.encode()).hexdigest()
 
 
-def create_token(
-    session: Session, *, tenant: Tenant, user: User, name: str
-) -> tuple[str, ApiToken]:
+def create_token(session: Session, *, tenant: Tenant, user: User, name: str) -> tuple[str, ApiToken]:
     """A new API token for a member of ``tenant``: (plaintext, stored row).
 
     The plaintext is returned this once and never stored: a leaked database
@@ -208,8 +200,7 @@ def resolve_token(session: Session, plaintext: str, *, tenant_slug: str) -> tupl
         .join(Tenant, Tenant.id == ApiToken.tenant_id)
         .join(
             Membership,
-            (Membership.tenant_id == ApiToken.tenant_id)
-            & (Membership.user_id == ApiToken.user_id),
+            (Membership.tenant_id == ApiToken.tenant_id) & (Membership.user_id == ApiToken.user_id),
         )
         .where(
             ApiToken.token_hash == _digest(plaintext),

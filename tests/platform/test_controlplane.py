@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from trellis.platform.controlplane import accounts
 from trellis.platform.controlplane.accounts import AccountError
-from trellis.platform.controlplane.db import make_engine, session_factory, upgrade
+from trellis.platform.controlplane.db import session_factory, upgrade
 from trellis.platform.controlplane.tables import (
     ApiToken,
     ControlBase,
@@ -31,10 +31,9 @@ from trellis.platform.controlplane.tables import (
     Tenant,
     User,
 )
+from trellis.platform.database import make_engine
 
-POSTGRES_URL = os.environ.get(
-    "TRELLIS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
+POSTGRES_URL = os.environ.get("TRELLIS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 TABLES = {"tenants", "users", "memberships", "api_tokens"}
 
 
@@ -142,9 +141,7 @@ def test_tenant_rules_and_utc_timestamps(engine: Engine) -> None:
 
 
 def test_create_user_and_authenticate(session: Session) -> None:
-    user = accounts.create_user(
-        session, email="  Ada@Example.COM ", password="correct horse", name="Ada"
-    )
+    user = accounts.create_user(session, email="  Ada@Example.COM ", password="correct horse", name="Ada")
     assert user.email == "ada@example.com"
     assert user.password_hash.startswith("$argon2id$")
     assert accounts.authenticate(session, "ADA@example.com", "correct horse") is user
@@ -281,9 +278,7 @@ def test_token_survives_commit(engine: Engine) -> None:
     factory = session_factory(engine)
     with factory.begin() as sess:
         tenant = make_tenant(sess)
-        plaintext, _ = accounts.create_token(
-            sess, tenant=tenant, user=make_member(sess, tenant), name="CI"
-        )
+        plaintext, _ = accounts.create_token(sess, tenant=tenant, user=make_member(sess, tenant), name="CI")
     with factory.begin() as sess:
         resolved = accounts.resolve_token(sess, plaintext, tenant_slug="acme")
         assert resolved is not None and resolved[0].email == "ada@example.com"

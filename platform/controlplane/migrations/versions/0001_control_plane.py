@@ -60,17 +60,19 @@ def upgrade() -> None:
         sa.Column("role", sa.String(50), nullable=False),
         _timestamp("created_at"),
         sa.ForeignKeyConstraint(
-            ["tenant_id"], ["tenants.id"], ondelete="CASCADE",
+            ["tenant_id"],
+            ["tenants.id"],
+            ondelete="CASCADE",
             name=op.f("fk_memberships_tenant_id_tenants"),
         ),
         sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], ondelete="CASCADE",
+            ["user_id"],
+            ["users.id"],
+            ondelete="CASCADE",
             name=op.f("fk_memberships_user_id_users"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_memberships")),
-        sa.UniqueConstraint(
-            "tenant_id", "user_id", name=op.f("uq_memberships_tenant_id_user_id")
-        ),
+        sa.UniqueConstraint("tenant_id", "user_id", name=op.f("uq_memberships_tenant_id_user_id")),
     )
     op.create_index(op.f("ix_memberships_user_id"), "memberships", ["user_id"])
     op.create_table(
@@ -85,11 +87,15 @@ def upgrade() -> None:
         _timestamp("last_used_at", nullable=True),
         _timestamp("revoked_at", nullable=True),
         sa.ForeignKeyConstraint(
-            ["tenant_id"], ["tenants.id"], ondelete="CASCADE",
+            ["tenant_id"],
+            ["tenants.id"],
+            ondelete="CASCADE",
             name=op.f("fk_api_tokens_tenant_id_tenants"),
         ),
         sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], ondelete="CASCADE",
+            ["user_id"],
+            ["users.id"],
+            ondelete="CASCADE",
             name=op.f("fk_api_tokens_user_id_users"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_tokens")),

@@ -1,0 +1,1 @@
+"""Benchmarks: ``python -m bench [NAME ...] [--rows N]``, one ``name: value`` figure per line."""

@@ -1,0 +1,35 @@
+"""The application factory: one Flask app for the API, with tenants' screens mounted beside it."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template_string
+
+from trellis.platform.config import Settings
+from trellis.platform.core import Platform
+from trellis.tenants.registry import list_tenants
+
+_INDEX = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Trellis</title></head>
+<body><h1>Trellis</h1><ul>{% for t in tenants %}
+<li><a href="/t/{{ t.slug }}/">{{ t.name }}</a></li>{% else %}<li>No tenants yet: run <code>trellis demo</code>.</li>
+{% endfor %}</ul></body></html>"""
+
+
+def create_app(settings: Settings | None = None, platform: Platform | None = None) -> Flask:
+    """Build the WSGI app: ``/t/<tenant>/api/v1/`` is the REST API, ``/t/<tenant>/`` the screens."""
+    platform = platform or Platform(settings)
+    platform.migrate()
+    app = Flask("trellis")
+    app.config.update(SECRET_KEY=platform.settings.secret_key, JSON_SORT_KEYS=False)
+    app.extensions["trellis"] = platform
+
+    from .api import api_blueprint
+    from .screens import mount_screens
+
+    app.register_blueprint(api_blueprint(), url_prefix="/t/<tenant>/api/v1")
+    app.wsgi_app = mount_screens(app.wsgi_app, platform)
+
+    @app.get("/")
+    def index() -> str:
+        return render_template_string(_INDEX, tenants=[t for t in list_tenants(platform) if t.status == "active"])
+
+    return app
