@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 from trellis.platform.config import Settings
 from trellis.platform.core import Platform
 from trellis.platform.records.service import Actor
+from trellis.tenants.demo import DemoLogin, install_demo
 from trellis.tenants.registry import create_tenant
 
 PG_URL = os.environ.get("TRELLIS_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -76,3 +77,9 @@ def tenant(platform: Platform) -> str:
 @pytest.fixture
 def actor() -> Actor:
     return Actor(user_id=None)
+
+
+@pytest.fixture
+def demo(platform: Platform) -> DemoLogin:
+    """A fresh copy of the demo tenant (accounts, contacts, deals) with a login and an API token."""
+    return install_demo(platform, slug=f"demo-{uuid.uuid4().hex[:10]}")
