@@ -46,7 +46,8 @@ def _object_changes(old: Document, new: Document) -> list[dict[str, Any]]:
             changes.append({"op": "add_field", "object": name, "field": field["api_name"]})
             continue
         if previous["api_name"] != field["api_name"]:
-            changes.append({"op": "rename_field", "object": name, "field": field["api_name"], "from": previous["api_name"]})
+            changes.append({"op": "rename_field", "object": name,
+                            "field": field["api_name"], "from": previous["api_name"]})
         keys = _changed_keys(previous, field, ignore={"api_name", "id"})
         if keys:
             changes.append({"op": "update_field", "object": name, "field": field["api_name"], "keys": keys})

@@ -158,7 +158,8 @@ def _text_problem(what: str, value: object, limit: int) -> str:
             return f"'{locale}' is not a language code; use codes such as en, fr or zh-CN."
         if not (isinstance(text, str) and 0 < len(text) <= limit):
             return f"The {locale} text of {what} must have 1 to {limit} characters."
-    return f'{what} must be text of 1 to {limit} characters, or texts by language, such as {{"en": "Deal", "fr": "Affaire"}}.'
+    return (f"{what} must be text of 1 to {limit} characters, "
+            'or texts by language, such as {"en": "Deal", "fr": "Affaire"}.')
 
 
 def _missing(error: ValidationError) -> list[Problem]:
@@ -349,7 +350,8 @@ _FORBIDDEN = {
 
 
 def _number_rules(field: Mapping) -> list[tuple[str, str]]:
-    rules = [(key, problem) for key in ("min", "max") if (problem := key in field and _digits_problem(field, field[key]))]
+    rules = [(key, problem) for key in ("min", "max")
+             if (problem := key in field and _digits_problem(field, field[key]))]
     if field["type"] != "integer" and (scale := _setting(field, "scale")) > (precision := _setting(field, "precision")):
         rules.append(("scale" if "scale" in field else "precision", f"scale {scale} is more than precision "
                       f"{precision}, but decimal places are part of the digits; lower scale or raise precision."))

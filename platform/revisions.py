@@ -49,7 +49,8 @@ def load(conn: Connection, store: TenantStore, number: int | None = None) -> Rev
 def history(conn: Connection, store: TenantStore) -> list[Revision]:
     """All revisions, newest first, without their documents (for listings)."""
     revisions, _ = system_tables(store.schema)
-    columns = [revisions.c.number, revisions.c.created_at, revisions.c.author_id, revisions.c.summary, revisions.c.changes]
+    c = revisions.c
+    columns = [c.number, c.created_at, c.author_id, c.summary, c.changes]
     rows = conn.execute(select(*columns).order_by(revisions.c.number.desc())).all()
     return [Revision(r.number, r.created_at, r.author_id, r.summary, [], list(r.changes)) for r in rows]
 

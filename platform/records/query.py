@@ -93,7 +93,8 @@ def filter_condition(obj: ObjectDef, table: Table, flt: Filter) -> ColumnElement
     elif obj.has_field(flt.field):
         ops = obj.field(flt.field).kind.filter_ops
     else:
-        raise InvalidInput("Unknown filter field.", [FieldProblem(flt.field, f"'{flt.field}' is not a field of {obj.api_name}.")])
+        problem = FieldProblem(flt.field, f"'{flt.field}' is not a field of {obj.api_name}.")
+        raise InvalidInput("Unknown filter field.", [problem])
     if flt.op not in ops:
         message = f"'{flt.op}' cannot filter {flt.field}; use one of: {', '.join(ops)}."
         raise InvalidInput("Unsupported filter.", [FieldProblem(flt.field, message)])

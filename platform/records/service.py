@@ -48,7 +48,8 @@ class RecordService:
             raise NotFound(f"There is no {obj.title('en')} with id {record_id}.")
         return self._dump(obj, row)
 
-    def list(self, object_name: str, query: ListQuery = ListQuery()) -> Page:
+    def list(self, object_name: str, query: ListQuery | None = None) -> Page:
+        query = query or ListQuery()
         obj, table = self._object(object_name)
         statement, count = build_select(obj, table, query)
         with self.runtime.store.engine.connect() as conn:
