@@ -12,12 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC
 from typing import Any
 
 from marshmallow import fields, validate
 
-from .values import ExactDecimal, WholeNumber
+from .values import ExactDecimal, UtcDateTime, WholeNumber
 
 FieldFactory = Callable[[Mapping[str, Any]], fields.Field]
 
@@ -108,7 +107,7 @@ CATALOG: dict[str, FieldType] = {
         FieldType("percent", "numeric", "number", ORDERED, _decimal(5, 2)),
         FieldType("boolean", "boolean", "checkbox", EQUALITY, _plain(fields.Boolean)),
         FieldType("date", "date", "date", ORDERED, _plain(fields.Date)),
-        FieldType("datetime", "datetime", "datetime", ORDERED, _plain(fields.AwareDateTime, default_timezone=UTC)),
+        FieldType("datetime", "datetime", "datetime", ORDERED, _plain(UtcDateTime)),
         FieldType("email", "string", "email", TEXTUAL, _plain(fields.Email), length=254),
         FieldType("phone", "string", "tel", TEXTUAL, _plain(fields.String, validate=_PHONE), length=40),
         FieldType("url", "string", "url", TEXTUAL, _plain(fields.URL, validate=validate.Length(max=2048)), length=2048),

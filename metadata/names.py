@@ -66,7 +66,7 @@ _SUGGESTIONS: dict[str, tuple[str, str]] = {
     "created_by": ("submitted_by", "entered_by"),
     "updated_at": ("changed_at", "reviewed_at"),
     "updated_by": ("changed_by", "reviewed_by"),
-    "version": ("version_number", "release"),
+    "version": ("version_number", "revision"),
 }
 
 

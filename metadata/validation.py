@@ -173,7 +173,7 @@ def _missing(error: ValidationError) -> list[Problem]:
 def _unknown_settings(error: ValidationError) -> list[Problem]:
     if error.validator == "unevaluatedProperties":  # only fields; their type is known, or all settings pass
         kind = error.instance["type"]
-        allowed, owner = (*_options(kind), *_read_schema("field")["properties"]), f"{_article(kind)} {kind} field"
+        allowed, owner = (*_options(kind), *_read_schema("field")["properties"]), f"{_article(kind)} field"
     else:
         allowed, owner = tuple(error.schema["properties"]), _article(error.schema["title"])
     return [
@@ -309,7 +309,7 @@ def _check_choices(field: Mapping, value: object) -> str | None:
 def _check_record_id(field: Mapping, value: object) -> str | None:
     if type(value) is int and value > 0:
         return None
-    return f"{_show(value)} is not a record id; pick a {field['target']} record by its id, such as 42."
+    return f"{_show(value)} is not a record id; pick {_article(field['target'])} record by its id, such as 42."
 
 
 def _check_autonumber(field: Mapping, value: object) -> str | None:
@@ -401,7 +401,8 @@ def _field_problems(path: str, field: dict, objects: list[str], checked: bool) -
     problem = names.api_name_problem(name, kind="field") if isinstance(name, str) else None
     problems = [Problem(_child(path, "api_name"), problem)] if problem else []
     if checked:
-        problems += [Problem(_child(path, key), message) for key, message in _field_rules(field, objects)]
+        # Rule keys are our own settings or paths into them ("values[1].value"), so they extend the path as is.
+        problems += [Problem(f"{path}.{key}", message) for key, message in _field_rules(field, objects)]
     return problems
 
 
@@ -414,7 +415,9 @@ def _duplicates(fields: list) -> list[Problem]:
     problems = []
     for index, field in enumerate(fields):
         name = field.get("api_name") if isinstance(field, dict) else None
-        if isinstance(name, str) and name in seen:
+        if not isinstance(name, str):  # a missing or non-text api_name is reported by the schema
+            continue
+        if name in seen:
             problems.append(Problem(f"$.fields[{index}].api_name", _clash(name)))
         seen.add(name)
     return problems
@@ -424,7 +427,8 @@ def _name_field_problem(doc: dict) -> str | None:
     name, fields = doc.get("name_field"), doc.get("fields")
     if not isinstance(name, str) or not isinstance(fields, list):
         return None
-    kinds = {field.get("api_name"): field.get("type") for field in fields if isinstance(field, dict)}
+    kinds = {field["api_name"]: field.get("type") for field in fields  # a non-text api_name is reported elsewhere
+             if isinstance(field, dict) and isinstance(field.get("api_name"), str)}
     usable = ", ".join(str(field) for field, kind in kinds.items() if kind in TITLE_TYPES)
     hint = f", such as {usable}" if usable else " (add one first)"
     if name not in kinds:

@@ -7,6 +7,7 @@ marshmallow's own Integer silently truncates ``2.5`` and its Decimal accepts
 from __future__ import annotations
 
 import decimal
+from datetime import UTC, datetime
 from typing import Any
 
 from marshmallow import ValidationError, fields
@@ -68,3 +69,17 @@ class ExactDecimal(fields.Field):
             return None
         number = decimal.Decimal(value)
         return int(number) if number == number.to_integral_value() else float(number)
+
+
+class UtcDateTime(fields.AwareDateTime):
+    """An ISO 8601 date and time, read as UTC when it names no zone, and always converted to UTC.
+
+    SQLite keeps a datetime as text without its offset, so ``14:30+02:00`` must become
+    ``12:30`` UTC before it is stored or compared, or it would silently read back as 14:30 UTC.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(default_timezone=UTC, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        return super()._deserialize(value, attr, data, **kwargs).astimezone(UTC)

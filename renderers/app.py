@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask, render_template_string
 
 from trellis.platform.config import Settings
@@ -18,7 +20,9 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     """Build the WSGI app: ``/t/<tenant>/api/v1/`` is the REST API, ``/t/<tenant>/`` the screens."""
     platform = platform or Platform(settings)
     platform.migrate()
-    app = Flask("trellis")
+    # ``trellis`` is a namespace package (the layers have no __init__.py): Flask cannot find its folders itself.
+    app = Flask("trellis", root_path=str(Path(__file__).resolve().parent),
+                instance_path=str(Path(platform.settings.data_dir).resolve()))
     app.config.update(SECRET_KEY=platform.settings.secret_key, JSON_SORT_KEYS=False)
     app.extensions["trellis"] = platform
 

@@ -16,9 +16,11 @@ from decimal import Decimal
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import ColumnElement, Select, Table, and_, false, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, Table, and_, false, func, literal, or_, select, true
 
+from trellis.metadata.fieldtypes import field_type
 from trellis.metadata.model import SYSTEM_FIELDS, ObjectDef
+from trellis.metadata.values import INT64_MAX, INT64_MIN
 
 from ..errors import FieldProblem, InvalidInput
 
@@ -100,6 +102,9 @@ def filter_condition(obj: ObjectDef, table: Table, flt: Filter) -> ColumnElement
         raise InvalidInput("Unsupported filter.", [FieldProblem(flt.field, message)])
     value = flt.value
     if flt.op == "in":
+        if not isinstance(value, list | tuple):  # a bare "won" would otherwise be read as "w", "o", "n"
+            message = f"'in' needs a list of values for {flt.field}, such as [\"a\", \"b\"]."
+            raise InvalidInput("Unsupported filter.", [FieldProblem(flt.field, message)])
         value = [typed_value(obj, flt.field, v) for v in value]
     elif flt.op not in ("blank", "contains", "starts_with"):
         value = typed_value(obj, flt.field, value)
@@ -110,31 +115,42 @@ def typed_value(obj: ObjectDef, name: str, raw: Any) -> Any:
     """A filter value (often a query-string text) converted to the field's Python type."""
     if raw is None:
         return None
+    if name in ("created_at", "updated_at"):
+        return _deserialize(name, field_type("datetime").make_field({}), raw)
     if name in SYSTEM_FIELDS or obj.field(name).kind.storage in ("integer", "reference"):
         try:
-            return int(raw)
+            number = int(raw)
         except (TypeError, ValueError):
             raise InvalidInput("Bad filter value.", [FieldProblem(name, f"{raw!r} is not a whole number.")]) from None
+        low, high = (-(2**31), 2**31 - 1) if name == "version" else (INT64_MIN, INT64_MAX)  # version is INTEGER
+        if not low <= number <= high:  # the database would overflow: a 500, not an answer
+            raise InvalidInput("Bad filter value.", [FieldProblem(name, f"{raw!r} is too large for {name}.")])
+        return number
     field = obj.field(name)
     if field.kind.storage == "boolean" and isinstance(raw, str):
         raw = raw.lower()
+    return _deserialize(name, field.kind.make_field(field.options), raw)
+
+
+def _deserialize(name: str, loader: Any, raw: Any) -> Any:
     try:
-        return field.kind.make_field(field.options).deserialize(raw)
+        return loader.deserialize(raw)
     except ValidationError as error:
         message = " ".join(error.messages) if isinstance(error.messages, list) else str(error.messages)
         raise InvalidInput("Bad filter value.", [FieldProblem(name, message)]) from None
 
 
 def sort_keys(obj: ObjectDef, sort: Sequence[tuple[str, bool]]) -> list[tuple[str, bool]]:
-    keys = []
-    for name, descending in sort:
+    for name, _ in sort:
         sortable = name in SYSTEM_FIELDS or (obj.has_field(name) and obj.field(name).kind.sortable)
         if not sortable:
             raise InvalidInput("Cannot sort.", [FieldProblem("sort", f"Lists cannot be sorted by '{name}'.")])
-        if name != "id":
-            keys.append((name, descending))
-    descending_id = keys[0][1] if keys else any(d for n, d in sort if n == "id")
-    return keys + [("id", descending_id)]
+    keys = []
+    for name, descending in sort:
+        if name == "id":  # unique, so it settles the order where it stands, in the direction asked
+            return keys + [("id", descending)]
+        keys.append((name, descending))
+    return keys + [("id", keys[0][1] if keys else False)]
 
 
 def _order_by(table: Table, order: list[tuple[str, bool]]) -> list:
@@ -151,6 +167,7 @@ def _after_cursor(table: Table, order: list[tuple[str, bool]], values: list[Any]
             beyond = false()
             same = column.is_(None)
         else:
+            value = literal(value, column.type)  # a plain True/False cannot be compared with < or > in SQLAlchemy
             beyond = or_(column < value if descending else column > value, column.is_(None))
             same = column == value
         condition = or_(beyond, and_(same, condition)) if index < len(order) - 1 else beyond

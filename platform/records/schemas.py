@@ -10,6 +10,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields
 
 from trellis.metadata.model import ObjectDef
+from trellis.metadata.values import WholeNumber
 
 
 def input_schema(obj: ObjectDef) -> type[Schema]:
@@ -24,7 +25,7 @@ def input_schema(obj: ObjectDef) -> type[Schema]:
             continue
         declared[field.api_name] = field.kind.make_field(field.options)
         declared[field.api_name].allow_none = True
-    declared["owner"] = fields.Integer(allow_none=True)
+    declared["owner"] = WholeNumber(allow_none=True)  # not fields.Integer: it truncates 2.5 and overflows 64 bits
     return Schema.from_dict(declared, name=f"{obj.api_name}_input")
 
 

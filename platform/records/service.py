@@ -205,15 +205,17 @@ class RecordService:
 
 
 def _aware(value: Any) -> Any:
-    """SQLite hands back naive datetimes; they are stored in UTC, so say so."""
-    if isinstance(value, datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
+    """Datetimes in UTC: SQLite hands back naive ones (stored in UTC), PostgreSQL ones in the session's zone."""
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     return value
 
 
 def _problems(obj: ObjectDef, messages: Any) -> list[FieldProblem]:
     problems = []
     for name, found in (messages.items() if isinstance(messages, dict) else [("_", messages)]):
+        if isinstance(found, dict):  # a list field's messages by item: {1: ["'c' is not one of …"]}
+            found = [text for item in found.values() for text in (item if isinstance(item, list) else [item])]
         texts = found if isinstance(found, list) else [str(found)]
         if texts == ["Unknown field."]:
             texts = [f"'{name}' is not a field of {obj.title('en')}; check the spelling or add the field first."]

@@ -15,6 +15,7 @@ from typing import Any
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
 from sqlalchemy import Connection, Table, func, select, update
+from sqlalchemy.schema import CreateColumn
 
 from trellis.metadata.model import FieldDef, ObjectDef
 
@@ -81,7 +82,15 @@ def _add_field(conn: Connection, ops: Operations, store: TenantStore, old: Table
                        "field not unique.")])
     column = field_column(field, store.schema)
     column.nullable = True
-    ops.add_column(new.name, column, schema=store.schema)
+    if column.foreign_keys and conn.dialect.name == "sqlite":
+        # SQLite cannot add a constraint to an existing table (Alembic refuses), but it accepts
+        # REFERENCES inline in ADD COLUMN when the column's default is NULL, as it is here.
+        [key] = column.foreign_keys
+        spec = CreateColumn(column).compile(dialect=conn.dialect)
+        conn.exec_driver_sql(f'ALTER TABLE "{new.name}" ADD COLUMN {spec} CONSTRAINT "fk_{new.name}_{field.api_name}" '
+                             f'REFERENCES "{key.target_fullname.split(".")[0]}" (id) ON DELETE {key.ondelete}')
+    else:
+        ops.add_column(new.name, column, schema=store.schema)
     if rows and field.default is not None:
         conn.execute(update(new).values({field.api_name: _typed_default(new, field)}))
     if field.required and conn.dialect.name != "sqlite":

@@ -42,7 +42,8 @@ NAMING_CONVENTION = {
 
 #: A record id: 64-bit everywhere, but plain INTEGER on SQLite so it is the rowid alias.
 RecordId = BigInteger().with_variant(Integer(), "sqlite")
-JsonValue = JSON().with_variant(JSONB(), "postgresql")
+#: None is stored as SQL NULL (not JSON null), so an empty multi-picklist is blank to IS NULL and to a BI tool.
+JsonValue = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 def column_type(field: FieldDef) -> TypeEngine:

@@ -1,0 +1,123 @@
+"""The metadata API: read and change a tenant's objects and fields, and read the revision log.
+
+Admins and tools (templates, CI scripts) change a CRM through here exactly as
+the designer screens do: through the metadata editor, which validates the
+whole document (every problem with its JSON path), runs the DDL and records a
+revision in one transaction. So a created object has a real table the moment
+the 201 is sent, and a refused one leaves neither a table nor a revision.
+Answers carry the revision number they reflect, so a tool can tell whether it
+is looking at the newest configuration.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, Response, url_for
+
+from trellis.platform import revisions
+from trellis.platform.configuration import MetadataEditor
+from trellis.platform.errors import NotFound
+
+from .auth import caller
+from .payload import json_object, json_response
+
+
+def list_objects() -> Response:
+    editor = _editor()
+    return _answer(editor.objects(), _revision(editor))
+
+
+def create_object() -> Response:
+    body = json_object()
+    number = _editor().create_object(body)
+    created = _editor().object(body["api_name"])
+    location = url_for(".get_object", name=created["api_name"])
+    return _answer(created, number, status=201, headers={"Location": location})
+
+
+def get_object(name: str) -> Response:
+    editor = _editor()
+    return _answer(editor.object(name), _revision(editor))
+
+
+def update_object(name: str) -> Response:
+    editor = _editor()
+    editor.object(name)  # an unknown object is a 404 before the body is judged
+    number = editor.update_object(name, json_object())
+    return _answer(_editor().object(name), number)
+
+
+def add_field(name: str) -> Response:
+    editor = _editor()
+    editor.object(name)
+    body = json_object()
+    number = editor.add_field(name, body)
+    field = _field(_editor().object(name), body["api_name"])
+    location = url_for(".get_field", name=name, field=field["api_name"])
+    return _answer(field, number, status=201, headers={"Location": location})
+
+
+def get_field(name: str, field: str) -> Response:
+    editor = _editor()
+    return _answer(_field(editor.object(name), field), _revision(editor))
+
+
+def update_field(name: str, field: str) -> Response:
+    editor = _editor()
+    _field(editor.object(name), field)
+    number = editor.update_field(name, field, json_object())
+    return _answer(_field(_editor().object(name), field), number)
+
+
+def list_revisions() -> Response:
+    """The change log, newest first, without the full documents of each revision."""
+    runtime = caller().runtime()
+    with runtime.store.engine.connect() as conn:
+        history = revisions.history(conn, runtime.store)
+    data = [{"number": r.number, "created_at": _utc(r.created_at), "author_id": r.author_id,
+             "summary": r.summary, "changes": r.changes} for r in history]
+    return json_response({"data": data, "revision": runtime.revision.number})
+
+
+def register(bp: Blueprint) -> None:
+    objects, one = "/metadata/objects", "/metadata/objects/<name>"
+    bp.add_url_rule(objects, view_func=list_objects, methods=["GET"])
+    bp.add_url_rule(objects, view_func=create_object, methods=["POST"])
+    bp.add_url_rule(one, view_func=get_object, methods=["GET"])
+    bp.add_url_rule(one, view_func=update_object, methods=["PATCH"])
+    bp.add_url_rule(one + "/fields", view_func=add_field, methods=["POST"])
+    bp.add_url_rule(one + "/fields/<field>", view_func=get_field, methods=["GET"])
+    bp.add_url_rule(one + "/fields/<field>", view_func=update_field, methods=["PATCH"])
+    bp.add_url_rule("/metadata/revisions", view_func=list_revisions, methods=["GET"])
+
+
+# -- helpers ----------------------------------------------------------------
+
+def _editor() -> MetadataEditor:
+    """An editor over the newest revision: each step of a request sees the one before it."""
+    who = caller()
+    return who.platform.editor(who.runtime(), who.actor)
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """Revision times are stored in UTC; SQLite hands them back without saying so."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _revision(editor: MetadataEditor) -> int:
+    return editor.runtime.revision.number
+
+
+def _field(document: dict[str, Any], name: str) -> dict[str, Any]:
+    for field in document.get("fields", []):
+        if field["api_name"] == name:
+            return field
+    raise NotFound(f"There is no field '{name}' on {document['api_name']}.")
+
+
+def _answer(data: Any, revision: int, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return json_response({"data": data, "revision": revision}, status, headers)

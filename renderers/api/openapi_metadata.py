@@ -1,0 +1,121 @@
+"""The metadata paths of the OpenAPI document, described by the metadata JSON Schemas themselves.
+
+The object and field documents are specified once, as JSON Schemas (Draft
+2020-12, the dialect of OpenAPI 3.1) in ``metadata/schemas``. They are copied
+into the document's components with their ``$defs`` lifted beside them and
+their references rewritten to point there, so a tool reading the API sees the
+very rules the editor validates with, and needs no other file.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apispec import APISpec
+
+from trellis.metadata.validation import load_schema
+
+from .openapi_responses import problems, ref
+
+_FIELD, _OBJECT = "MetadataField", "MetadataObject"
+_CHANGEABLE_OBJECT_KEYS = ("label", "plural_label", "description", "name_field")
+
+
+def add_metadata(spec: APISpec) -> None:
+    _add_schemas(spec)
+    name = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
+    field = {"name": "field", "in": "path", "required": True, "schema": {"type": "string"}}
+    spec.path(path="/metadata/objects", operations={
+        "get": _read("List the objects", "list_objects", {"type": "array", "items": ref(_OBJECT)}),
+        "post": _write("Create an object (and its table)", "create_object", _OBJECT, _OBJECT, 201)})
+    spec.path(path="/metadata/objects/{name}", parameters=[name], operations={
+        "get": _read("Read an object", "get_object", ref(_OBJECT)),
+        "patch": _write("Change an object's settings", "update_object", "MetadataObjectChanges", _OBJECT, 200)})
+    spec.path(path="/metadata/objects/{name}/fields", parameters=[name], operations={
+        "post": _write("Add a field (and its column)", "add_field", _FIELD, _FIELD, 201)})
+    spec.path(path="/metadata/objects/{name}/fields/{field}", parameters=[name, field], operations={
+        "get": _read("Read a field", "get_field", ref(_FIELD)),
+        "patch": _write("Change a field's settings", "update_field", "MetadataFieldChanges", _FIELD, 200)})
+    spec.path(path="/metadata/revisions", operations={
+        "get": _read("The revision log, newest first", "list_revisions", {"type": "array", "items": ref("Revision")})})
+
+
+def _read(summary: str, operation: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {"summary": summary, "operationId": operation, "tags": ["metadata"],
+            "responses": {"200": {"description": "OK.", "content": {"application/json": {
+                "schema": _answer(data)}}}, **problems(401, 404)}}
+
+
+def _write(summary: str, operation: str, body: str, answer: str, status: int) -> dict[str, Any]:
+    headers = {"Location": {"schema": {"type": "string"}}} if status == 201 else {}
+    return {"summary": summary, "operationId": operation, "tags": ["metadata"],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": ref(body)}}},
+            "responses": {str(status): {"description": "Saved as a new revision.", "headers": headers, "content": {
+                "application/json": {"schema": _answer(ref(answer))}}}, **problems(400, 401, 404, 409, 415, 422)}}
+
+
+def _answer(data: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "required": ["data", "revision"], "properties": {
+        "data": data, "revision": {"type": "integer", "description": "The revision this answer reflects."}}}
+
+
+def _add_schemas(spec: APISpec) -> None:
+    field, obj = load_schema("field"), load_schema("object")
+    for key, definition in field["$defs"].items():
+        spec.components.schema(f"{_FIELD}_{key}", _rewrite(definition))
+    spec.components.schema(_FIELD, _rewrite(_field_variants(field)))
+    spec.components.schema(_OBJECT, _rewrite(_plain(obj)))
+    spec.components.schema("MetadataObjectChanges", {
+        "type": "object", "additionalProperties": False,
+        "properties": {key: _rewrite(obj["properties"][key]) for key in _CHANGEABLE_OBJECT_KEYS}})
+    spec.components.schema("MetadataFieldChanges", {
+        "type": "object", "description": "Any settings of the field to change; the others stay as they are.",
+        "properties": {key: _rewrite(value) for key, value in field["properties"].items()
+                       if key not in ("id", "api_name", "type")}})
+    spec.components.schema("Revision", {
+        "type": "object", "required": ["number", "created_at", "author_id", "summary", "changes"], "properties": {
+            "number": {"type": "integer"}, "created_at": {"type": ["string", "null"], "format": "date-time"},
+            "author_id": {"type": ["integer", "null"]}, "summary": {"type": "string"},
+            "changes": {"type": "array", "items": {"type": "object"}}}})
+
+
+def _field_variants(field: dict[str, Any]) -> dict[str, Any]:
+    """The field schema restated as one variant per type: the same rules, in a form fuzzers can generate.
+
+    The schema file says "these settings, plus those its type's ``if``/``then``
+    branch allows" with ``unevaluatedProperties``; a variant per type with
+    ``additionalProperties: false`` accepts exactly the same documents.
+    """
+    branches = {branch["if"]["properties"]["type"]["const"]: branch["then"] for branch in field["allOf"]
+                if "const" in branch["if"].get("properties", {}).get("type", {})}
+    common = {key: value for key, value in field["properties"].items() if key != "type"}
+    variants = []
+    for kind in field["$defs"]["field_type"]["enum"]:
+        extra = branches.get(kind, {})
+        variants.append({
+            "type": "object", "title": f"{kind} field", "additionalProperties": False,
+            "required": [*field["required"], *extra.get("required", [])],
+            "properties": {**common, "type": {"const": kind}, **extra.get("properties", {})}})
+    return {"description": field["description"], "oneOf": variants}
+
+
+def _plain(schema: dict[str, Any]) -> dict[str, Any]:
+    """A schema without the keys that make sense only for a standalone file."""
+    return {key: value for key, value in schema.items() if key not in ("$schema", "$id")}
+
+
+def _rewrite(node: Any) -> Any:
+    """Point every ``$ref`` of the metadata schemas at the lifted components."""
+    if isinstance(node, list):
+        return [_rewrite(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    result = {key: _rewrite(value) for key, value in node.items()}
+    target = node.get("$ref")
+    if isinstance(target, str):
+        document, _, pointer = target.partition("#")
+        if pointer.startswith("/$defs/"):
+            result["$ref"] = f"#/components/schemas/{_FIELD}_{pointer.removeprefix('/$defs/')}"
+        elif document == "field.schema.json":
+            result["$ref"] = f"#/components/schemas/{_FIELD}"
+    return result

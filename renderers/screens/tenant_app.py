@@ -1,0 +1,68 @@
+"""Build one tenant's screens app from one revision of its metadata.
+
+The app is a small Flask app with flask-admin's ``Admin`` at its root (the
+dispatcher mounts it at ``/t/<slug>``): a home page, sign-in, and one
+``RecordView`` per object. It is never changed after it is built; a new
+metadata revision gets a new app (see ``appcache``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, g
+from flask_admin import Admin
+from flask_admin.theme import Bootstrap4Theme
+from flask_login import current_user
+from flask_wtf.csrf import CSRFProtect
+
+from trellis.platform.core import Platform
+from trellis.platform.records.service import Actor, RecordService
+from trellis.platform.runtime import TenantRuntime
+
+from .auth import init_auth, sign_in
+from .home import HomeView, ObjectLink
+from .i18n import LazyLabel, init_babel, language_tag
+from .views import RecordView, endpoint_for
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def build_tenant_app(platform: Platform, runtime: TenantRuntime) -> Flask:
+    """A fresh Flask app serving the screens of ``runtime``'s tenant at its revision."""
+    tenant = runtime.tenant
+    app = Flask(__name__, template_folder=str(TEMPLATES), static_folder=None)
+    app.config.update(
+        SECRET_KEY=platform.settings.secret_key,
+        SESSION_COOKIE_NAME="trellis_session",
+        SESSION_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session; forms left open overnight still save
+        TRELLIS_TENANT=tenant.slug,
+        TRELLIS_REVISION=runtime.revision.number,
+    )
+    CSRFProtect(app)
+    init_babel(app)
+    init_auth(app, platform, tenant.id)
+    admin = Admin(app, name=tenant.name, url="/", theme=Bootstrap4Theme(fluid=True, base_template="trellis/base.html"),
+                  index_view=HomeView(_object_links(runtime),
+                                      lambda email, password: sign_in(platform, tenant.id, email, password)))
+    service = _service_factory(platform, runtime)
+    for obj in runtime.objects.values():
+        admin.add_view(RecordView(obj, runtime, service))
+    return app
+
+
+def _object_links(runtime: TenantRuntime) -> list[ObjectLink]:
+    return [ObjectLink(LazyLabel(lambda obj=obj: obj.plural_title(language_tag())), obj.description,
+                       f"{endpoint_for(obj.api_name)}.index_view") for obj in runtime.objects.values()]
+
+
+def _service_factory(platform: Platform, runtime: TenantRuntime):
+    """The record service acting as the signed-in user, made once per request."""
+
+    def service() -> RecordService:
+        if "trellis_records" not in g:
+            g.trellis_records = platform.records(runtime, Actor(current_user.id, language_tag()))
+        return g.trellis_records
+
+    return service

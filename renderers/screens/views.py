@@ -1,0 +1,208 @@
+"""``RecordView``: flask-admin's list, create, edit, details and delete screens for one object.
+
+It is a custom flask-admin backend whose rows are the record service's plain
+dicts: every read goes through the query engine and every write through the
+record service, so the screens obey the same validation, defaults,
+autonumbers and concurrency rules as the API (flask-admin's SQLAlchemy
+``ModelView`` would write around them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeGuard
+
+from flask import current_app, flash
+from flask_admin.helpers import get_form_data
+from flask_admin.model import BaseModelView
+from flask_babel import gettext
+from flask_login import current_user
+from werkzeug.wrappers import Response
+from wtforms.form import Form
+
+from trellis.metadata.model import ObjectDef
+from trellis.platform.errors import Conflict, InvalidInput, NotFound, TrellisError
+from trellis.platform.records.query import ListQuery
+from trellis.platform.records.service import RecordService
+from trellis.platform.runtime import TenantRuntime
+
+from .columns import (
+    column_descriptions,
+    column_formatters,
+    column_labels,
+    detail_columns,
+    list_columns,
+    sortable_columns,
+)
+from .display import TITLES
+from .filters import RecordFilter, object_filters
+from .formdata import attach_problems, create_defaults, expected_version, form_to_record, record_to_form
+from .forms import form_class
+from .i18n import LazyLabel, language_tag
+from .lookups import RecordLoader, record_id
+
+
+def endpoint_for(object_name: str) -> str:
+    """The Flask endpoint prefix of an object's views (prefixed: objects may be named like our pages)."""
+    return f"records_{object_name}"
+
+
+class RecordView(BaseModelView):
+    """The screens of one object; ``model`` is its ``ObjectDef`` and rows are record dicts."""
+
+    can_view_details = True
+    can_set_page_size = False
+    page_size = 20
+
+    def __init__(self, obj: ObjectDef, runtime: TenantRuntime, service: Callable[[], RecordService]) -> None:
+        self.obj = obj
+        self.service = service
+        self.loaders = {f.api_name: RecordLoader(f.api_name, runtime.object(f.target), service)
+                        for f in obj.fields if f.kind.widget == "lookup" and f.target in runtime.objects}
+        self.form_ajax_refs = dict(self.loaders)
+        self.column_list = list_columns(obj)
+        self.column_details_list = detail_columns(obj)
+        self.column_labels = column_labels(obj)
+        self.column_descriptions = column_descriptions(obj)
+        self.column_formatters = column_formatters(obj, lambda target: f"{endpoint_for(target)}.details_view")
+        self.column_filters = object_filters(obj)
+        self.column_default_sort = ("id", True)
+        name = LazyLabel(lambda: obj.plural_title(language_tag()))
+        super().__init__(obj, name=name, endpoint=endpoint_for(obj.api_name), url=f"/records/{obj.api_name}")
+
+    # -- access ---------------------------------------------------------------
+
+    def is_accessible(self) -> bool:
+        return bool(current_user.is_authenticated)
+
+    def inaccessible_callback(self, name: Any, **kwargs: Any) -> Response:
+        return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
+
+    # -- scaffolding flask-admin asks a backend for ------------------------------
+
+    def get_pk_value(self, model: dict[str, Any]) -> Any:
+        return model.get("id")
+
+    def scaffold_list_columns(self) -> list[str]:
+        return list(self.column_list or [])
+
+    def scaffold_sortable_columns(self) -> dict[str, str]:
+        return sortable_columns(self.obj, self.scaffold_list_columns())
+
+    def init_search(self) -> bool:
+        return any("contains" in f.kind.filter_ops for f in self.obj.fields)
+
+    def search_placeholder(self) -> str:
+        return gettext("Search")
+
+    def scaffold_filters(self, name: Any) -> None:
+        return None
+
+    def is_valid_filter(self, filter: Any) -> TypeGuard[RecordFilter]:
+        return isinstance(filter, RecordFilter)
+
+    def scaffold_form(self) -> type[Form]:
+        return self.get_edit_form()
+
+    def get_create_form(self) -> type[Form]:
+        return form_class(self.obj, self.form_base_class, self.loaders, editing=False)
+
+    def get_edit_form(self) -> type[Form]:
+        return form_class(self.obj, self.form_base_class, self.loaders, editing=True)
+
+    def create_form(self, obj: Any = None) -> Form:
+        return self._create_form_class(get_form_data(), data=create_defaults(self.obj))
+
+    def edit_form(self, obj: dict[str, Any] | None = None) -> Form:
+        record = obj or {}
+        return self._edit_form_class(get_form_data(), data=record_to_form(self.obj, record, record.get(TITLES, {})))
+
+    def _get_field_value(self, model: dict[str, Any], name: Any) -> Any:
+        return model.get(name)
+
+    # -- reads -------------------------------------------------------------------
+
+    def get_list(self, page: int | None, sort_field: Any, sort_desc: bool, search: str | None,
+                 filters: Sequence[Any] | None, page_size: int | None = None) -> tuple[int, list[dict[str, Any]]]:
+        size = page_size or self.page_size
+        order = [(sort_field, bool(sort_desc))] if sort_field else (self._get_default_order() or [])
+        conditions: list[Any] = []
+        for index, _name, value in filters or []:
+            flt = self._filters[index]
+            conditions = flt.apply(conditions, flt.clean(value))
+        query = ListQuery(filters=conditions, search=search or None, sort=order, limit=size,
+                          offset=(page or 0) * size, with_total=True)
+        try:
+            result = self.service().list(self.obj.api_name, query)
+        except InvalidInput as error:
+            _flash_error(error)
+            return 0, []
+        return result.total or 0, self.with_titles(result.records)
+
+    def get_one(self, id: Any) -> dict[str, Any] | None:
+        found = record_id(id)
+        if found is None:
+            return None
+        try:
+            record = self.service().get(self.obj.api_name, found)
+        except NotFound:
+            return None
+        return self.with_titles([record])[0]
+
+    def with_titles(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Add the titles of the records each lookup points at (one query per lookup field)."""
+        for record in records:
+            record[TITLES] = {}
+        for name, loader in self.loaders.items():
+            titles = self.service().titles(loader.target, {r[name] for r in records if r.get(name) is not None})
+            for record in records:
+                if record.get(name) in titles:
+                    record[TITLES][name] = titles[record[name]]
+        return records
+
+    # -- writes ------------------------------------------------------------------
+
+    def create_model(self, form: Form) -> dict[str, Any] | bool:
+        try:
+            return self.service().create(self.obj.api_name, form_to_record(self.obj, form, creating=True))
+        except (InvalidInput, Conflict) as error:
+            _show_problems(form, error)
+            return False
+
+    def update_model(self, form: Form, model: dict[str, Any]) -> bool:
+        data = form_to_record(self.obj, form, creating=False)
+        try:
+            saved = self.service().update(self.obj.api_name, model["id"], data, expected_version(form))
+        except (InvalidInput, Conflict, NotFound) as error:
+            _show_problems(form, error)
+            return False
+        model.clear()
+        model.update(saved)
+        return True
+
+    def delete_model(self, model: dict[str, Any]) -> bool:
+        try:
+            self.service().delete(self.obj.api_name, model["id"])
+        except (Conflict, NotFound) as error:
+            _flash_error(error)
+            return False
+        return True
+
+
+def _show_problems(form: Form, error: TrellisError) -> None:
+    """Put the service's problems on the form; say what could not be shown next to a field."""
+    if isinstance(error, Conflict) and any(p.field == "version" for p in error.problems):
+        flash(gettext("Someone else saved this record after you opened it, so your change was not saved. "
+                      "Reload the record (your input here is kept until you do) and apply your change again."),
+              "error")
+        return
+    unplaced = attach_problems(form, error.problems)
+    flash(gettext("The record was not saved: %(reason)s", reason=error.detail), "error")
+    for problem in unplaced:
+        flash(problem.message, "error")
+
+
+def _flash_error(error: TrellisError) -> None:
+    flash(error.detail, "error")
+    for problem in error.problems:
+        flash(problem.message, "error")

@@ -1,0 +1,41 @@
+"""Fixtures for browser tests: the real app on a free local port, and Debian's Chromium.
+
+The server is werkzeug's, in a thread of the test process, serving ``create_app`` over
+the session's platform, so a test can arrange data through the platform and then drive
+the screens like a user would. Chromium is the system one (never ``playwright install``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, sync_playwright
+from werkzeug.serving import make_server
+
+from trellis.platform.core import Platform
+from trellis.renderers.app import create_app
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def live_server(platform: Platform) -> Iterator[str]:
+    """The base URL of the app, served until the backend's tests are done."""
+    server = make_server("127.0.0.1", 0, create_app(platform=platform), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
