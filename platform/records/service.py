@@ -18,6 +18,7 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from trellis.metadata.model import ObjectDef
+from trellis.metadata.values import INT64_MAX, INT64_MIN
 
 from ..errors import Conflict, FieldProblem, InvalidInput, NotFound
 from ..runtime import TenantRuntime
@@ -42,6 +43,7 @@ class RecordService:
 
     def get(self, object_name: str, record_id: int) -> dict[str, Any]:
         obj, table = self._object(object_name)
+        _check_id(obj, record_id)
         with self.runtime.store.engine.connect() as conn:
             row = conn.execute(select(table).where(table.c.id == record_id)).mappings().first()
         if row is None:
@@ -63,7 +65,7 @@ class RecordService:
     def titles(self, object_name: str, ids: set[int]) -> dict[int, str]:
         """Display titles of records (their name field), for lookups shown as text."""
         obj, table = self._object(object_name)
-        ids = {i for i in ids if i is not None}
+        ids = {i for i in ids if i is not None and INT64_MIN <= i <= INT64_MAX}
         if not ids:
             return {}
         column = table.c[obj.name_field] if obj.name_field else table.c.id
@@ -98,6 +100,7 @@ class RecordService:
                expected_version: int | None = None) -> dict[str, Any]:
         """Change some fields; ``expected_version`` (the version the client saw) guards against lost updates."""
         obj, table = self._object(object_name)
+        _check_id(obj, record_id)
         values = self._load(obj, data)
         with self._write() as conn:
             current = conn.execute(select(table).where(table.c.id == record_id)).mappings().first()
@@ -118,6 +121,7 @@ class RecordService:
 
     def delete(self, object_name: str, record_id: int, expected_version: int | None = None) -> None:
         obj, table = self._object(object_name)
+        _check_id(obj, record_id)
         with self._write() as conn:
             current = conn.execute(select(table.c.version).where(table.c.id == record_id)).first()
             if current is None:
@@ -202,6 +206,12 @@ class RecordService:
     def _dump(self, obj: ObjectDef, row: Mapping[str, Any]) -> dict[str, Any]:
         record = {key: _aware(value) for key, value in row.items()}
         return self.runtime.output_schema(obj.api_name).dump(record)
+
+
+def _check_id(obj: ObjectDef, record_id: int) -> None:
+    """An id beyond 64 bits names no record; asking the database anyway fails (PostgreSQL) instead of answering."""
+    if not INT64_MIN <= record_id <= INT64_MAX:
+        raise NotFound(f"There is no {obj.title('en')} with id {record_id}.")
 
 
 def _aware(value: Any) -> Any:

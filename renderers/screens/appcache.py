@@ -66,6 +66,11 @@ class AppCache:
             while len(self._apps) > self.capacity:
                 self._apps.popitem(last=False)
 
+    def latest(self, slug: str) -> WSGIApp | None:
+        """Any cached app of the tenant (there is at most one revision kept), without asking the database."""
+        with self._lock:
+            return next((app for (cached, _), (_, app) in self._apps.items() if cached == slug), None)
+
     def forget(self, slug: str) -> None:
         """Drop every cached app of a tenant."""
         with self._lock:

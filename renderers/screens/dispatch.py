@@ -21,6 +21,7 @@ from trellis.platform.errors import NotFound
 from .appcache import AppCache, WSGIApp
 from .tenant_app import build_tenant_app
 
+_STATIC = "/static/admin/"
 _TENANT_PATH = re.compile(r"^/t/(?P<slug>[^/]+)(?P<rest>/.*)?$")
 _NOT_FOUND = (b'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Not found</title></head>'
               b"<body><h1>Not found</h1><p>There is no such CRM here. Check the address, or go to "
@@ -42,7 +43,7 @@ class ScreenDispatcher:
         if match is None or _is_api(match["rest"]):
             return self.outer(environ, start_response)
         slug, rest = match["slug"], match["rest"]
-        app = self.app_for(slug)
+        app = self._static_app(slug, rest) or self.app_for(slug)
         if app is None:
             return _not_found(start_response)
         if not rest:
@@ -61,6 +62,11 @@ class ScreenDispatcher:
         ref = runtime.tenant
         return self.apps.get(slug, runtime.revision.number, ref,
                              lambda: build_tenant_app(self.platform, runtime))
+
+    def _static_app(self, slug: str, rest: str | None) -> WSGIApp | None:
+        """For flask-admin's bundled CSS and JS (about twenty files a page), any cached app of the
+        tenant will do: they are the same for every revision, so skip the tenant and revision queries."""
+        return self.apps.latest(slug) if rest and rest.startswith(_STATIC) else None
 
 
 def mount_screens(outer: WSGIApp, platform: Platform, capacity: int = 64) -> ScreenDispatcher:

@@ -8,6 +8,7 @@ metadata revision gets a new app (see ``appcache``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from flask import Flask, g
@@ -57,7 +58,7 @@ def _object_links(runtime: TenantRuntime) -> list[ObjectLink]:
                        f"{endpoint_for(obj.api_name)}.index_view") for obj in runtime.objects.values()]
 
 
-def _service_factory(platform: Platform, runtime: TenantRuntime):
+def _service_factory(platform: Platform, runtime: TenantRuntime) -> Callable[[], RecordService]:
     """The record service acting as the signed-in user, made once per request."""
 
     def service() -> RecordService:

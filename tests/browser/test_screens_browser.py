@@ -19,21 +19,16 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def page(browser: Browser, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Page]:
-    """A fresh browser context; on failure a screenshot is kept next to the test's tmp files."""
+    """A fresh browser context; on failure a screenshot is kept in the test's tmp_path (see conftest)."""
     context = browser.new_context(locale="en-US")
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page
-    if getattr(request.node, "rep_call", None) is None or request.node.rep_call.failed:
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
         page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
+        print(f"screenshot of the failure: {tmp_path / 'failure.png'}")
     context.close()
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
-    report = yield
-    setattr(item, f"rep_{report.when}", report)
-    return report
 
 
 def _sign_in(page: Page, base: str, demo: DemoLogin) -> None:

@@ -187,7 +187,7 @@ def pages(crm: Crm, limit: int, **query) -> list[int]:
     raise AssertionError("paging never ended")
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(sort=st.lists(st.tuples(st.sampled_from(SORTABLE), st.booleans()), max_size=3, unique_by=lambda k: k[0]),
        limit=st.integers(1, 7), stage=st.sampled_from([None, "a", "b"]))
 def test_cursor_paging_visits_every_row_once_in_order(crm: Crm, items: list[dict], sort: list, limit: int,

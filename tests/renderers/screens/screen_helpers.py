@@ -1,4 +1,4 @@
-"""Helpers for screen tests: submit forms with their CSRF token, read a page's text."""
+"""Helpers for screen tests: submit forms with their CSRF token, read a page's text and fields."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ from html import unescape
 
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
+
+from trellis.platform.records.query import ListQuery
+from trellis.platform.records.service import RecordService
 
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -40,3 +43,15 @@ def list_count(response: TestResponse) -> int:
     """The number of matching records a list page reports (flask-admin omits it when there are none)."""
     match = re.search(r"List \((\d+)\)", text_of(response))
     return int(match[1]) if match else 0
+
+
+def field_html(page: str, name: str) -> str:
+    """The form-group around the input named ``name`` (found by its label), to check one field's state."""
+    start = page.index(f'<label for="{name}"')
+    end = page.find('<div class="form-group', start)
+    return page[page.rindex('<div class="form-group', 0, start):end if end != -1 else page.index("</form>", start)]
+
+
+def account_id(records: RecordService, name: str) -> int:
+    """The id of the demo account called ``name``."""
+    return records.list("account", ListQuery(search=name)).records[0]["id"]

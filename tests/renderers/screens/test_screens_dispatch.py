@@ -68,6 +68,24 @@ def test_one_app_per_revision_and_a_new_one_after_a_metadata_change(platform: Pl
     assert dispatcher.apps.keys() == [(demo.tenant, runtime.revision.number + 1)]
 
 
+def test_bundled_assets_are_served_without_asking_the_database(platform: Platform, demo: DemoLogin,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    dispatcher = ScreenDispatcher(_outer, platform)
+    client = Client(dispatcher)
+    asset = f"/t/{demo.tenant}/static/admin/vendor/jquery.min.js"
+    first = client.get(asset)  # builds the tenant's app
+    assert first.status_code == 200
+    first.close()
+
+    def unreachable(*args: Any) -> None:
+        raise AssertionError("the tenant and its revision were looked up")
+
+    monkeypatch.setattr(platform, "runtime", unreachable)
+    response = client.get(asset)
+    assert response.status_code == 200 and b"jQuery" in response.data
+    response.close()
+
+
 def test_the_app_cache_is_bounded_and_evicts_the_least_recently_used() -> None:
     cache = AppCache(capacity=2)
     built: list[str] = []
