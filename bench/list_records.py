@@ -19,8 +19,7 @@ from decimal import Decimal
 
 from sqlalchemy import insert, select
 
-from trellis.platform.controlplane.accounts import add_membership, create_token, create_user
-from trellis.platform.controlplane.tables import Tenant
+from trellis.platform.controlplane.accounts import add_membership, create_token, create_user, find_tenant
 from trellis.platform.core import Platform
 from trellis.platform.records.service import Actor
 from trellis.renderers.app import create_app
@@ -75,7 +74,7 @@ def run(rows: int, repeat: int) -> Iterator[tuple[str, float, str]]:
 def _setup(platform: Platform, slug: str, rows: int) -> str:
     create_tenant(platform, slug, "Benchmark")
     with platform.control() as session:
-        tenant = session.scalars(select(Tenant).where(Tenant.slug == slug)).one()
+        tenant = find_tenant(session, slug)
         user = create_user(session, email=f"{slug}@bench.example", password="bench-password")
         add_membership(session, tenant, user)
         token, _ = create_token(session, tenant=tenant, user=user, name="bench")

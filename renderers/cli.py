@@ -5,10 +5,16 @@ from __future__ import annotations
 import sys
 
 import click
-from sqlalchemy import select
 
-from trellis.platform.controlplane.accounts import AccountError, add_membership, create_token, create_user
-from trellis.platform.controlplane.tables import Tenant, User
+from trellis.platform.controlplane.accounts import (
+    AccountError,
+    add_membership,
+    create_token,
+    create_user,
+    find_tenant,
+    find_user,
+)
+from trellis.platform.controlplane.tables import Tenant
 from trellis.platform.core import Platform
 from trellis.platform.errors import TrellisError
 from trellis.tenants.demo import install_demo
@@ -123,7 +129,7 @@ def tokens_create(platform: Platform, email: str, slug: str, name: str) -> None:
     """Print a new API token (shown once; only its hash is stored)."""
     with _reported(), platform.control() as session:
         tenant = _tenant(session, slug)
-        user = session.scalars(select(User).where(User.email == email.strip().lower())).first()
+        user = find_user(session, email)
         if user is None:
             raise click.ClickException(f"No user {email}; create one with 'trellis users create'.")
         token, _ = create_token(session, tenant=tenant, user=user, name=name)
@@ -131,7 +137,7 @@ def tokens_create(platform: Platform, email: str, slug: str, name: str) -> None:
 
 
 def _tenant(session, slug: str) -> Tenant:
-    tenant = session.scalars(select(Tenant).where(Tenant.slug == slug)).first()
+    tenant = find_tenant(session, slug)
     if tenant is None:
         raise click.ClickException(f"No tenant {slug!r}; see 'trellis tenants list'.")
     return tenant

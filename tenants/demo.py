@@ -13,10 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
-
-from trellis.platform.controlplane.accounts import add_membership, create_token, create_user
-from trellis.platform.controlplane.tables import Tenant, User
+from trellis.platform.controlplane.accounts import add_membership, create_token, create_user, find_tenant, find_user
 from trellis.platform.core import Platform
 from trellis.platform.errors import NotFound
 from trellis.platform.records.service import Actor
@@ -50,19 +47,17 @@ def install_demo(platform: Platform, slug: str = "demo", seed: int = 7) -> DemoL
         user_id = _admin(platform, slug)
         _install_sample(platform, slug, user_id, random.Random(seed))
     with platform.control() as session:
-        tenant = session.scalars(select(Tenant).where(Tenant.slug == slug)).one()
-        user = session.scalars(select(User).where(User.email == DEMO_EMAIL)).one()
+        tenant, user = find_tenant(session, slug), find_user(session, DEMO_EMAIL)
         token, _ = create_token(session, tenant=tenant, user=user, name="demo")
     return DemoLogin(slug, DEMO_EMAIL, DEMO_PASSWORD, token)
 
 
 def _admin(platform: Platform, slug: str) -> int:
     with platform.control() as session:
-        user = session.scalars(select(User).where(User.email == DEMO_EMAIL)).first()
+        user = find_user(session, DEMO_EMAIL)
         if user is None:
             user = create_user(session, email=DEMO_EMAIL, password=DEMO_PASSWORD, name="Demo Admin")
-        tenant = session.scalars(select(Tenant).where(Tenant.slug == slug)).one()
-        add_membership(session, tenant, user, role="admin")
+        add_membership(session, find_tenant(session, slug), user, role="admin")
         return user.id
 
 

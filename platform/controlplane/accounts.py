@@ -115,7 +115,7 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     A hash made with weaker parameters than today's is replaced on success,
     so raising the argon2 cost upgrades users as they sign in.
     """
-    user = session.scalar(select(User).where(User.email == normalize_email(email)))
+    user = find_user(session, email)
     stored = user.password_hash if user is not None else None
     try:
         _hasher.verify(stored or _dummy_hash(), password)
@@ -127,6 +127,24 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
         user.password_hash = hash_password(password)
         session.flush()
     return user
+
+
+def find_tenant(session: Session, slug: str) -> Tenant | None:
+    return session.scalar(select(Tenant).where(Tenant.slug == slug))
+
+
+def find_user(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email == normalize_email(email)))
+
+
+def find_member(session: Session, tenant_id: int, user_id: int) -> tuple[User, str] | None:
+    """The active user ``user_id`` and their role, if they are a member of the tenant."""
+    row = session.execute(
+        select(User, Membership.role)
+        .join(Membership, Membership.user_id == User.id)
+        .where(User.id == user_id, User.is_active.is_(True), Membership.tenant_id == tenant_id)
+    ).first()
+    return None if row is None else (row[0], row[1])
 
 
 def add_membership(session: Session, tenant: Tenant, user: User, role: str = "admin") -> Membership:

@@ -15,11 +15,9 @@ from flask import Flask, Request, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import lazy_gettext
 from flask_login import LoginManager, UserMixin, current_user
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from trellis.platform.controlplane.accounts import authenticate
-from trellis.platform.controlplane.tables import Membership, User
+from trellis.platform.controlplane.accounts import authenticate, find_member
 from trellis.platform.core import Platform
 
 #: Endpoints reachable without signing in: the sign-in page and the CSS/JS it needs.
@@ -74,14 +72,10 @@ def load_member(platform: Platform, tenant_id: int, user_id: str | int) -> Scree
     except (TypeError, ValueError):
         return None
     with platform.control() as session:
-        row = session.execute(
-            select(User, Membership.role)
-            .join(Membership, Membership.user_id == User.id)
-            .where(User.id == user_id, User.is_active.is_(True), Membership.tenant_id == tenant_id)
-        ).first()
-        if row is None:
+        found = find_member(session, tenant_id, user_id)
+        if found is None:
             return None
-        user, role = row
+        user, role = found
         return ScreenUser(user.id, user.email, user.name, user.locale, role)
 
 
