@@ -36,7 +36,7 @@ def list_query(args: MultiDict[str, str]) -> ListQuery:
         sort=parse_sort(_last(args, "sort") or ""),
         limit=_limit(_last(args, "limit")),
         cursor=_last(args, "cursor") or None,
-        with_total=_flag("total", _last(args, "total") or "false"),
+        with_total="total" in args and _flag("total", _last(args, "total") or ""),
     )
 
 
@@ -49,7 +49,7 @@ def parse_filter(key: str, value: str) -> Filter:
         raise InvalidInput("Unknown filter operator.", [FieldProblem(
             key, f"'{op}' is not a filter operator; use one of: {', '.join(OPERATORS)}.")])
     if op == "in":
-        return Filter(name, op, [part for part in value.split(",") if part != ""])
+        return Filter(name, op, value.split(","))  # "" is one empty value, judged like any other
     if op == "blank":
         return Filter(name, op, _flag(key, value))
     return Filter(name, op, value)

@@ -96,7 +96,8 @@ def _without_null(schema: Schema) -> Schema:
 def _decimal(field: ExactDecimal) -> Schema:
     """An exact decimal: a JSON number within the field's digits and decimal places."""
     limit = 10 ** (field.precision - field.scale)
-    schema: Schema = {"type": "number", "exclusiveMinimum": -limit, "exclusiveMaximum": limit}
+    schema: Schema = {"type": "number", "exclusiveMinimum": -limit, "exclusiveMaximum": limit,
+                      "description": f"At most {field.scale} decimal places; never rounded."}
     schema["multipleOf"] = 1 if field.scale == 0 else float(Decimal(1).scaleb(-field.scale))
     for validator in field.validators:
         low, high = getattr(validator, "min", None), getattr(validator, "max", None)

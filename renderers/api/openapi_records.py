@@ -1,6 +1,6 @@
 """The record paths of a tenant's OpenAPI document: one resource per object.
 
-Each object gets concrete paths (``/objects/deal/records``) and its own
+Each object gets concrete paths (``/records/deal``) and its own
 schemas — the record as written, the body of a create (required fields
 required), the body of an update — plus one query parameter per filter the
 query engine allows on each field, so a generated client or a fuzzer knows
@@ -26,7 +26,7 @@ from .openapi_responses import problems, ref
 
 _SYSTEM_OPS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "blank")
 _IF_MATCH = {"name": "If-Match", "in": "header", "required": False, "schema": {
-    "type": "string", "pattern": r'^(\*|(W/)?"[0-9]{1,18}")$'}, "description": (
+    "type": "string", "pattern": r'^(\*|(W/)?"[0-9]{1,18}"|[0-9]{1,18})$'}, "description": (
     'The ETag of the version you last read, e.g. "3": the change is refused with 412 if the record has moved on.')}
 _ETAG = {"description": "The record's version, for If-Match.", "schema": {"type": "string"}}
 
@@ -35,7 +35,7 @@ def add_records(spec: APISpec, converter: OpenAPIConverter, runtime: TenantRunti
     """Schemas and paths of every object of the runtime's revision."""
     for name, obj in runtime.objects.items():
         _add_schemas(spec, converter, runtime, obj)
-        base = f"/objects/{name}/records"
+        base = f"/records/{name}"
         spec.path(path=base, operations=_collection(converter, runtime, obj))
         spec.path(path=base + "/{id}", operations=_item(obj), parameters=[{
             "name": "id", "in": "path", "required": True,
@@ -146,7 +146,8 @@ def _filter(name: str, op: str, value: Schema) -> dict[str, Any]:
     if op in ("contains", "starts_with"):
         return _query(key, {"type": "string"}, f"{name} {op.replace('_', ' ')} this text (any case).")
     if op == "in":
-        parameter = _query(key, {"type": "array", "items": value}, f"{name} is one of these, comma-separated.")
+        parameter = _query(key, {"type": "array", "items": value, "minItems": 1},
+                           f"{name} is one of these, comma-separated.")
         return {**parameter, "style": "form", "explode": False}
     return _query(key, value, f"{name} {op} this value.")
 

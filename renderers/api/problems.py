@@ -59,7 +59,8 @@ def problem(status: int, title: str, detail: str, errors: Iterable[FieldProblem]
 
 
 def from_trellis_error(error: TrellisError) -> Response:
-    kind = TYPE_BASE + re.sub(r"(?<!^)(?=[A-Z])", "-", type(error).__name__).lower()
+    name = "BadRequest" if type(error) is TrellisError else type(error).__name__
+    kind = TYPE_BASE + re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
     headers = {"WWW-Authenticate": _challenge()} if error.status == 401 else None
     return problem(error.status, error.title, error.detail, error.problems, kind, headers)
 

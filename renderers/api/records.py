@@ -9,8 +9,10 @@ ordinary HTTP clients get optimistic concurrency from ``If-Match``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from flask import Blueprint, Response, request, url_for
 
@@ -23,6 +25,9 @@ from .listing import list_query, page_body
 from .payload import empty_response, json_object, json_response
 from .problems import PreconditionFailed
 
+#: An ETag as this API writes it (a record version in quotes); a weak one is taken as the same version.
+_VERSION_TAG = re.compile(r'(?:W/)?"([0-9]{1,18})"|([0-9]{1,18})')
+
 
 def list_records(object_name: str) -> Response:
     service = _service(object_name)
@@ -32,7 +37,7 @@ def list_records(object_name: str) -> Response:
 
 def create_record(object_name: str) -> Response:
     service = _service(object_name)
-    record = service.create(object_name, json_object())
+    record = service.create(object_name, _record_body(service, object_name))
     location = url_for(".get_record", object_name=object_name, record_id=record["id"])
     return _record_response(record, 201, {"Location": location})
 
@@ -46,7 +51,7 @@ def update_record(object_name: str, record_id: int) -> Response:
     """PATCH: the fields sent change, the others stay; a stale version is refused, not overwritten."""
     service = _service(object_name)
     record_id = _checked_id(record_id)
-    body = json_object()
+    body = _record_body(service, object_name)
     header_version = _if_match_version()
     body_version = _body_version(body.pop("version")) if "version" in body else None
     if header_version is not None and body_version is not None and header_version != body_version:
@@ -69,7 +74,7 @@ def delete_record(object_name: str, record_id: int) -> Response:
 
 
 def register(bp: Blueprint) -> None:
-    collection = "/objects/<object_name>/records"
+    collection = "/records/<object_name>"
     item = collection + "/<int:record_id>"
     bp.add_url_rule(collection, view_func=list_records, methods=["GET"])
     bp.add_url_rule(collection, view_func=create_record, methods=["POST"])
@@ -86,6 +91,22 @@ def _service(object_name: str) -> RecordService:
     service = who.platform.records(who.runtime(), who.actor)
     service.runtime.object(object_name)
     return service
+
+
+def _record_body(service: RecordService, object_name: str) -> dict[str, Any]:
+    """The JSON body of a record, with JSON's own types where the record service is lenient.
+
+    The service also serves HTML forms, so its booleans take "yes", "on" or 0;
+    a JSON client that sends those has a bug it should hear about.
+    """
+    body = json_object()
+    obj = service.runtime.object(object_name)
+    wrong = [f.api_name for f in obj.fields if f.kind.storage == "boolean"
+             and body.get(f.api_name) is not None and not isinstance(body[f.api_name], bool)]
+    if wrong:
+        raise InvalidInput("Some values are not true or false.", [
+            FieldProblem(name, "Send true or false (JSON booleans, without quotes).") for name in wrong])
+    return body
 
 
 def _record_response(record: dict, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -105,15 +126,17 @@ def _if_match_version() -> int | None:
     """The version named by ``If-Match: "<version>"``; ``None`` when absent or ``*`` (any version).
 
     A header that is not one version-shaped tag is a malformed request (400),
-    told apart from a well-formed version that is stale (412).
+    told apart from a well-formed version that is stale (412). A bare ``3`` is
+    taken too, as Werkzeug and many clients are that lenient.
     """
-    if "If-Match" not in request.headers or request.if_match.star_tag:
+    raw = request.headers.get("If-Match")
+    if raw is None or raw.strip() == "*":
         return None
-    tags = list(request.if_match.as_set(include_weak=True))
-    if len(tags) != 1 or not tags[0].isdigit() or len(tags[0]) > 18:
+    match = _VERSION_TAG.fullmatch(raw.strip())
+    if match is None:
         raise TrellisError("If-Match must name the one version you last read, as its ETag gave it.",
                            [FieldProblem("If-Match", 'Send one version in quotes, such as "3".')])
-    return int(tags[0])
+    return int(match.group(1) or match.group(2))
 
 
 def _body_version(value: object) -> int:

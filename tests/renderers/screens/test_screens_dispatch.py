@@ -36,7 +36,7 @@ def test_api_and_everything_outside_tenants_stay_with_the_outer_app(platform: Pl
 
 
 def test_the_served_app_keeps_the_rest_api_beside_the_screens(client: FlaskClient, demo: DemoLogin) -> None:
-    answer = client.get(f"/t/{demo.tenant}/api/v1/objects/deal/records",
+    answer = client.get(f"/t/{demo.tenant}/api/v1/records/deal",
                         headers={"Authorization": f"Bearer {demo.token}"})
     assert answer.status_code == 200
     assert answer.is_json
