@@ -31,7 +31,8 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.setdefault("TRELLIS_DATA_DIR", data_dir)
         for name in args.names or list(BENCHMARKS):
             for figure, value, unit in BENCHMARKS[name](rows=args.rows, repeat=args.repeat):
-                print(f"{figure}: {value:.3f}{' ' + unit if unit else ''}", flush=True)
+                shown = str(value) if isinstance(value, int) else f"{value:.3f}"
+                print(f"{figure}: {shown}{' ' + unit if unit else ''}", flush=True)
     return 0
 
 

@@ -46,7 +46,7 @@ class Platform:
             row = session.scalars(select(Tenant).where(Tenant.slug == slug)).first()
             if row is None or row.status != "active":
                 raise NotFound("There is no such tenant.")
-            return TenantRef(row.id, row.slug, row.name, row.schema_name)
+            return TenantRef.of(row)
 
     def runtime(self, tenant: TenantRef | str) -> TenantRuntime:
         """The compiled runtime of the tenant's newest revision (cached)."""

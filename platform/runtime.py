@@ -21,6 +21,7 @@ from sqlalchemy import Table
 from trellis.metadata.model import ObjectDef
 
 from . import revisions
+from .controlplane.tables import Tenant
 from .errors import NotFound
 from .records.schemas import input_schema, output_schema
 from .storage.stores import TenantStore
@@ -35,6 +36,11 @@ class TenantRef:
     slug: str
     name: str
     store_name: str
+
+    @classmethod
+    def of(cls, row: Tenant) -> TenantRef:
+        """The runtime's view of a control-plane ``Tenant`` row."""
+        return cls(row.id, row.slug, row.name, row.schema_name)
 
 
 class TenantRuntime:

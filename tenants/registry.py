@@ -37,7 +37,7 @@ def create_tenant(platform: Platform, slug: str, name: str = "") -> TenantRef:
             tenant = Tenant(slug=slug, name=name or slug, schema_name=store)
             session.add(tenant)
             session.flush()
-            return TenantRef(tenant.id, tenant.slug, tenant.name, store)
+            return TenantRef.of(tenant)
     except Exception:
         platform.stores.drop(store)
         raise

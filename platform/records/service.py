@@ -60,7 +60,8 @@ class RecordService:
         more = len(rows) > query.limit
         rows = rows[: query.limit]
         cursor = encode_cursor(dict(rows[-1]), sort_keys(obj, query.sort)) if more else None
-        return Page([self._dump(obj, row) for row in rows], cursor, total)
+        records = [{key: _aware(value) for key, value in row.items()} for row in rows]
+        return Page(self.runtime.output_schema(obj.api_name).dump(records, many=True), cursor, total)
 
     def titles(self, object_name: str, ids: set[int]) -> dict[int, str]:
         """Display titles of records (their name field), for lookups shown as text."""

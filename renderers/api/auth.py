@@ -16,7 +16,7 @@ from trellis.platform.controlplane.accounts import resolve_token
 from trellis.platform.core import Platform
 from trellis.platform.errors import Unauthorized
 from trellis.platform.records.service import Actor
-from trellis.platform.runtime import TenantRuntime
+from trellis.platform.runtime import TenantRef, TenantRuntime
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class Caller:
     """The authenticated side of a request: which tenant, as whom."""
 
     platform: Platform
-    tenant: str
+    tenant: TenantRef
     actor: Actor
 
     def runtime(self) -> TenantRuntime:
@@ -59,9 +59,9 @@ def authenticate() -> None:
         if found is None:
             raise Unauthorized("The API token is not valid for this address: it may be mistyped, revoked, "
                                "or issued for another tenant.")
-        user, _ = found
+        user, tenant = found
         actor = Actor(user.id, user.locale or "en")
-    g.trellis_caller = Caller(platform, slug, actor)
+        g.trellis_caller = Caller(platform, TenantRef.of(tenant), actor)
 
 
 def register(bp: Blueprint) -> None:
