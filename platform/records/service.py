@@ -78,7 +78,7 @@ class RecordService:
 
     def create(self, object_name: str, data: Mapping[str, Any]) -> dict[str, Any]:
         obj, table = self._object(object_name)
-        values = self._load(obj, data)
+        values = self._load(obj, data, creating=True)
         for field in obj.fields:
             if field.api_name not in values and field.default is not None and not field.kind.generated:
                 values[field.api_name] = self._load(obj, {field.api_name: field.default})[field.api_name]
@@ -150,22 +150,25 @@ class RecordService:
             raise Conflict("The change clashes with another record saved at the same time "
                            "(a unique value or a lookup). Try again.") from error
 
-    def _load(self, obj: ObjectDef, data: Mapping[str, Any]) -> dict[str, Any]:
+    def _load(self, obj: ObjectDef, data: Mapping[str, Any], *, creating: bool = False) -> dict[str, Any]:
+        """Type-check ``data``; when creating, empty required fields are reported in the same answer."""
         if not isinstance(data, Mapping):
             raise InvalidInput("The record must be a JSON object of field values.")
         try:
             return dict(self.runtime.input_schema(obj.api_name).load(data))
         except ValidationError as error:
-            raise InvalidInput(f"Some values of this {obj.title('en')} are not valid.",
-                               _problems(obj, error.messages)) from None
+            problems = _problems(obj, error.messages)
+            if creating:
+                named = {problem.field for problem in problems}
+                defaults = {f.api_name: f.default for f in obj.fields if f.default is not None}
+                problems += [p for p in _required_problems(obj, {**defaults, **data}) if p.field not in named]
+            raise InvalidInput(f"Some values of this {obj.title('en')} are not valid.", problems) from None
 
     @staticmethod
     def _check_required(obj: ObjectDef, values: Mapping[str, Any]) -> None:
-        missing = [f for f in obj.fields if f.required and not f.kind.generated
-                   and values.get(f.api_name) in (None, "", [])]
-        if missing:
-            raise InvalidInput("Required fields are empty.",
-                               [FieldProblem(f.api_name, f"{f.title('en')} is required.") for f in missing])
+        problems = _required_problems(obj, values)
+        if problems:
+            raise InvalidInput("Required fields are empty.", problems)
 
     @staticmethod
     def _check_version(obj: ObjectDef, current: Mapping[str, Any], expected: int | None) -> None:
@@ -207,6 +210,11 @@ class RecordService:
     def _dump(self, obj: ObjectDef, row: Mapping[str, Any]) -> dict[str, Any]:
         record = {key: _aware(value) for key, value in row.items()}
         return self.runtime.output_schema(obj.api_name).dump(record)
+
+
+def _required_problems(obj: ObjectDef, values: Mapping[str, Any]) -> list[FieldProblem]:
+    return [FieldProblem(f.api_name, f"{f.title('en')} is required.") for f in obj.fields
+            if f.required and not f.kind.generated and values.get(f.api_name) in (None, "", [])]
 
 
 def _check_id(obj: ObjectDef, record_id: int) -> None:

@@ -74,6 +74,13 @@ def test_required_fields_are_named(sales: Crm, acme: int) -> None:
     assert sales.records.get("deal", deal["id"])["version"] == 1
 
 
+def test_wrong_values_and_empty_required_fields_are_reported_together(sales: Crm) -> None:
+    """One answer names every problem, so a user fixes a form once, not field by field."""
+    with pytest.raises(InvalidInput) as error:
+        sales.records.create("deal", {"amount": "lots"})
+    assert set(problems(error)) == {"amount", "name", "account"}
+
+
 def test_unknown_fields_are_refused_not_dropped(sales: Crm, acme: int) -> None:
     with pytest.raises(InvalidInput) as error:
         new_deal(sales, acme, amuont=5)
