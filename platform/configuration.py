@@ -37,6 +37,11 @@ class MetadataEditor:
         self.runtime.object(name)
         return copy.deepcopy(self.runtime.documents[name])
 
+    def history(self) -> list[revisions.Revision]:
+        """Every revision, newest first, without its documents (the change log)."""
+        with self.runtime.store.engine.connect() as conn:
+            return revisions.history(conn, self.runtime.store)
+
     def create_object(self, doc: Any) -> int:
         """Add a new object (with any fields it brings); returns the new revision number."""
         _raise_problems("The object is not valid.", validate_object(doc, known_objects=self.runtime.documents))

@@ -204,8 +204,8 @@ def create_token(session: Session, *, tenant: Tenant, user: User, name: str) -> 
     return plaintext, token
 
 
-def resolve_token(session: Session, plaintext: str, *, tenant_slug: str) -> tuple[User, Tenant] | None:
-    """Who a bearer token speaks for in ``tenant_slug``, or None if it may not.
+def resolve_token(session: Session, plaintext: str, *, tenant_slug: str) -> tuple[User, Tenant, str] | None:
+    """Who a bearer token speaks for in ``tenant_slug`` and their role there, or None if it may not.
 
     A token works only while it is unrevoked, its tenant is active, and its
     user is active and still a member there.
@@ -213,7 +213,7 @@ def resolve_token(session: Session, plaintext: str, *, tenant_slug: str) -> tupl
     if not plaintext.startswith(TOKEN_PREFIX):
         return None
     row = session.execute(
-        select(ApiToken, User, Tenant)
+        select(ApiToken, User, Tenant, Membership.role)
         .join(User, User.id == ApiToken.user_id)
         .join(Tenant, Tenant.id == ApiToken.tenant_id)
         .join(
@@ -230,12 +230,12 @@ def resolve_token(session: Session, plaintext: str, *, tenant_slug: str) -> tupl
     ).first()
     if row is None:
         return None
-    token, user, tenant = row
+    token, user, tenant, role = row
     now = utcnow()
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
         token.last_used_at = now
         session.flush()
-    return user, tenant
+    return user, tenant, role
 
 
 def revoke_token(session: Session, token_id: int) -> None:

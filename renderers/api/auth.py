@@ -26,6 +26,8 @@ class Caller:
     platform: Platform
     tenant: TenantRef
     actor: Actor
+    #: The caller's role in the tenant (``admin`` may change the configuration).
+    role: str
 
     def runtime(self) -> TenantRuntime:
         """The tenant's newest compiled runtime; asked afresh so a metadata change is seen at once."""
@@ -59,9 +61,9 @@ def authenticate() -> None:
         if found is None:
             raise Unauthorized("The API token is not valid for this address: it may be mistyped, revoked, "
                                "or issued for another tenant.")
-        user, tenant = found
+        user, tenant, role = found
         actor = Actor(user.id, user.locale or "en")
-        g.trellis_caller = Caller(platform, TenantRef.of(tenant), actor)
+        g.trellis_caller = Caller(platform, TenantRef.of(tenant), actor, role)
 
 
 def register(bp: Blueprint) -> None:

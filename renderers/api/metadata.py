@@ -14,11 +14,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Response, url_for
+from flask import Blueprint, Response, request, url_for
 
-from trellis.platform import revisions
 from trellis.platform.configuration import MetadataEditor
-from trellis.platform.errors import NotFound
+from trellis.platform.errors import Forbidden, NotFound
 
 from .auth import caller
 from .payload import json_object, json_response
@@ -73,12 +72,11 @@ def update_field(name: str, field: str) -> Response:
 
 def list_revisions() -> Response:
     """The change log, newest first, without the full documents of each revision."""
-    runtime = caller().runtime()
-    with runtime.store.engine.connect() as conn:
-        history = revisions.history(conn, runtime.store)
+    editor = _editor()
+    history = editor.history()
     data = [{"number": r.number, "created_at": _utc(r.created_at), "author_id": r.author_id,
              "summary": r.summary, "changes": r.changes} for r in history]
-    return json_response({"data": data, "revision": runtime.revision.number})
+    return json_response({"data": data, "revision": _revision(editor)})
 
 
 def register(bp: Blueprint) -> None:
@@ -97,8 +95,16 @@ def register(bp: Blueprint) -> None:
 
 def _editor() -> MetadataEditor:
     """An editor over the newest revision: each step of a request sees the one before it."""
+    _admin_only()
     who = caller()
     return who.platform.editor(who.runtime(), who.actor)
+
+
+def _admin_only() -> None:
+    """Changing the configuration changes everyone's CRM, so only the tenant's admins may."""
+    if request.method not in ("GET", "HEAD", "OPTIONS") and caller().role != "admin":
+        raise Forbidden("Only an admin of this CRM can change its objects and fields; "
+                        "ask an admin, or use an admin's API token.")
 
 
 def _utc(moment: datetime | None) -> datetime | None:

@@ -51,7 +51,7 @@ def _write(summary: str, operation: str, body: str, answer: str, status: int) ->
     return {"summary": summary, "operationId": operation, "tags": ["metadata"],
             "requestBody": {"required": True, "content": {"application/json": {"schema": ref(body)}}},
             "responses": {str(status): {"description": "Saved as a new revision.", "headers": headers, "content": {
-                "application/json": {"schema": _answer(ref(answer))}}}, **problems(400, 401, 404, 409, 415, 422)}}
+                "application/json": {"schema": _answer(ref(answer))}}}, **problems(400, 401, 403, 404, 409, 415, 422)}}
 
 
 def _answer(data: dict[str, Any]) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from .problems import PROBLEM_TYPE
 _DESCRIPTIONS = {
     400: "The request could not be read (not JSON, a malformed header).",
     401: "No valid API token for this tenant.",
+    403: "The token's user may not do this (only admins change the configuration).",
     404: "No such object, record or address.",
     409: "The change clashes with stored data: a stale version, a value that must be unique, a record in use.",
     412: "If-Match names a version the record no longer has.",

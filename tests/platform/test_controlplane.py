@@ -222,7 +222,7 @@ def test_token_lifecycle(session: Session) -> None:
     assert len(token.token_hash) == 64 and plaintext not in token.token_hash
     assert token.last_used_at is None
 
-    assert accounts.resolve_token(session, plaintext, tenant_slug="acme") == (user, tenant)
+    assert accounts.resolve_token(session, plaintext, tenant_slug="acme") == (user, tenant, "admin")
     assert accounts.resolve_token(session, plaintext, tenant_slug=other.slug) is None
     assert accounts.resolve_token(session, "trl_guess", tenant_slug="acme") is None
     assert accounts.resolve_token(session, "", tenant_slug="acme") is None

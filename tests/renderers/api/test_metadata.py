@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import inspect
 
+from trellis.platform.controlplane.accounts import add_membership, create_token, create_user, find_tenant
+
 PROJECT = {
     "api_name": "project",
     "label": {"en": "Project", "fr": "Projet"},
@@ -108,3 +110,18 @@ def test_reading_metadata(client, shared_api, shared_auth, problem_fields):
         response = client.get(shared_api + path, headers=shared_auth)
         assert response.status_code in (404, 405)
         problem_fields(response)
+
+
+def test_only_admins_change_the_configuration(client, platform, demo, api):
+    with platform.control() as session:
+        tenant = find_tenant(session, demo.tenant)
+        user = create_user(session, email=f"rep@{demo.tenant}.example", password="sales-rep-password")
+        add_membership(session, tenant, user, role="member")
+        token, _ = create_token(session, tenant=tenant, user=user, name="rep")
+    member = {"Authorization": f"Bearer {token}"}
+    assert client.get(f"{api}/metadata/objects", headers=member).status_code == 200
+    assert client.post(f"{api}/records/account", json={"name": "Rep's account"}, headers=member).status_code == 201
+    refused = client.post(f"{api}/metadata/objects", json=PROJECT, headers=member)
+    assert refused.status_code == 403 and refused.mimetype == "application/problem+json"
+    assert "admin" in refused.get_json()["detail"]
+    assert "project" not in _tables(platform, demo.tenant)
