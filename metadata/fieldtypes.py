@@ -16,7 +16,7 @@ from typing import Any
 
 from marshmallow import fields, validate
 
-from .values import ExactDecimal, UtcDateTime, WholeNumber
+from .values import ExactDecimal, Selection, UtcDateTime, WholeNumber
 
 FieldFactory = Callable[[Mapping[str, Any]], fields.Field]
 
@@ -87,7 +87,7 @@ def _picklist(options: Mapping[str, Any]) -> fields.Field:
 
 
 def _multi_picklist(options: Mapping[str, Any]) -> fields.Field:
-    return fields.List(fields.String(validate=_choice(options)))
+    return Selection(fields.String(validate=_choice(options)))
 
 
 def _plain(factory: Callable[..., fields.Field], **kwargs: Any) -> FieldFactory:

@@ -83,3 +83,17 @@ class UtcDateTime(fields.AwareDateTime):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
         return super()._deserialize(value, attr, data, **kwargs).astimezone(UTC)
+
+
+class Selection(fields.List):
+    """The chosen values of a multi-picklist: ``[]`` and ``null`` both mean nothing chosen.
+
+    Nothing chosen is stored as SQL NULL, so "is blank" filters and BI tools see
+    one kind of empty, and is always shown as ``[]``, so clients see one shape.
+    """
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> list | None:
+        return [] if value is None else super()._serialize(value, attr, obj, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list | None:
+        return super()._deserialize(value, attr, data, **kwargs) or None

@@ -13,6 +13,7 @@ import pytest
 from crm_kit import Crm
 
 from trellis.platform.errors import Conflict, InvalidInput, NotFound
+from trellis.platform.records.query import Filter, ListQuery
 
 
 @pytest.fixture
@@ -54,7 +55,7 @@ def test_create_get_update_delete(sales: Crm, acme: int) -> None:
 
 def test_defaults_fill_what_was_not_sent_but_not_what_was(sales: Crm, acme: int) -> None:
     deal = new_deal(sales, acme)
-    assert (deal["stage"], deal["seats"], deal["hot"], deal["tags"], deal["amount"]) == ("new", 1, False, None, None)
+    assert (deal["stage"], deal["seats"], deal["hot"], deal["tags"], deal["amount"]) == ("new", 1, False, [], None)
     deal = new_deal(sales, acme, stage="won", seats=3, hot=True)
     assert (deal["stage"], deal["seats"], deal["hot"]) == ("won", 3, True)
     assert sales.records.update("deal", deal["id"], {"amount": 5})["stage"] == "won", "an update keeps values"
@@ -248,3 +249,10 @@ def test_records_follow_a_field_added_later(sales: Crm, acme: int) -> None:
     sales.editor().add_field("deal", {"api_name": "region", "label": "Region", "type": "text", "default": "EMEA"})
     assert sales.records.get("deal", old["id"])["region"] == "EMEA"
     assert new_deal(sales, acme, region="APAC")["region"] == "APAC"
+
+
+def test_an_empty_multi_picklist_is_blank_and_reads_as_an_empty_list(sales: Crm, acme: int) -> None:
+    chosen, cleared = new_deal(sales, acme, tags=["vip"]), new_deal(sales, acme, tags=[])
+    assert cleared["tags"] == [] and new_deal(sales, acme)["tags"] == []
+    blank = sales.records.list("deal", ListQuery(filters=[Filter("tags", "blank", True)])).records
+    assert chosen["id"] not in {r["id"] for r in blank} and cleared["id"] in {r["id"] for r in blank}
