@@ -3,6 +3,11 @@
 Objects and fields are matched by their stable ``id``, so a rename is seen as a
 rename and never as a drop plus an add. Each change names what it touches and
 which keys moved; the platform decides what DDL (if any) each one needs.
+
+A field that leaves ``fields`` for the object's ``archived_fields`` is archived
+(its column kept under another name), one that comes back is restored, and one
+that leaves ``archived_fields`` for nowhere is purged. Only a field that simply
+vanishes is a removal, which the platform refuses.
 """
 
 from __future__ import annotations
@@ -35,13 +40,18 @@ def _object_changes(old: Document, new: Document) -> list[dict[str, Any]]:
     changes: list[dict[str, Any]] = []
     if old["api_name"] != name:
         changes.append({"op": "rename_object", "object": name, "from": old["api_name"]})
-    keys = _changed_keys(old, new, ignore={"fields", "api_name", "id"})
+    keys = _changed_keys(old, new, ignore={"fields", "archived_fields", "api_name", "id"})
     if keys:
         changes.append({"op": "update_object", "object": name, "keys": keys})
     old_fields = {f["id"]: f for f in old.get("fields", [])}
     new_fields = {f["id"]: f for f in new.get("fields", [])}
+    old_archived, new_archived = _archived(old), _archived(new)
     for field_id, field in new_fields.items():
         previous = old_fields.get(field_id)
+        if previous is None and field_id in old_archived:
+            changes.append({"op": "restore_field", "object": name, "field": field["api_name"],
+                            "column": old_archived[field_id]["column"]})
+            continue
         if previous is None:
             changes.append({"op": "add_field", "object": name, "field": field["api_name"]})
             continue
@@ -52,9 +62,21 @@ def _object_changes(old: Document, new: Document) -> list[dict[str, Any]]:
         if keys:
             changes.append({"op": "update_field", "object": name, "field": field["api_name"], "keys": keys})
     for field_id, field in old_fields.items():
-        if field_id not in new_fields:
+        if field_id in new_archived:
+            changes.append({"op": "archive_field", "object": name, "field": field["api_name"],
+                            "column": new_archived[field_id]["column"]})
+        elif field_id not in new_fields:
             changes.append({"op": "remove_field", "object": name, "field": field["api_name"]})
+    for field_id, entry in old_archived.items():
+        if field_id not in new_archived and field_id not in new_fields:
+            changes.append({"op": "purge_field", "object": name, "field": entry["field"]["api_name"],
+                            "column": entry["column"]})
     return changes
+
+
+def _archived(doc: Document) -> dict[str, Document]:
+    """The object's archived fields by field id: ``{"field": …, "column": …, "archived_at": …, …}``."""
+    return {entry["field"]["id"]: entry for entry in doc.get("archived_fields", [])}
 
 
 def _changed_keys(old: Document, new: Document, ignore: set[str]) -> list[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from trellis.metadata.diff import diff_objects
@@ -21,6 +22,7 @@ from . import revisions
 from .errors import Conflict, FieldProblem, InvalidInput, NotFound
 from .records.service import Actor
 from .runtime import TenantRuntime
+from .storage.evolve import archive_column
 from .storage.migrate import apply_changes, check_supported
 from .storage.tables import build_tables
 
@@ -45,6 +47,7 @@ class MetadataEditor:
     def create_object(self, doc: Any) -> int:
         """Add a new object (with any fields it brings); returns the new revision number."""
         _raise_problems("The object is not valid.", validate_object(doc, known_objects=self.runtime.documents))
+        _no_archive(doc)
         doc = with_ids(doc)
         return self._save([*self.objects(), doc], f"Created object {doc['api_name']}")
 
@@ -56,10 +59,16 @@ class MetadataEditor:
         if "fields" in changes:
             raise InvalidInput("Fields are changed one by one.", [FieldProblem(
                 "$.fields", "Use the object's fields endpoint to add or change fields.")])
-        updated = {**current, **changes}
-        others = {k: v for k, v in self.runtime.documents.items() if k != name}
+        _no_archive(changes)
+        updated = {**current, **changes, "id": current["id"]}
+        new_name = updated.get("api_name")
+        documents = [updated if d["api_name"] == name else d for d in self.objects()]
+        if isinstance(new_name, str) and new_name != name:  # a rename: lookups follow the table
+            documents = [_retarget(d, name, new_name) for d in documents]
+            updated = next(d for d in documents if d["id"] == current["id"])
+        others = {d["api_name"]: d for d in documents if d["id"] != current["id"]}
         _raise_problems("The object is not valid.", validate_object(updated, known_objects=others))
-        return self._replace(name, updated, f"Changed object {name}")
+        return self._save(documents, f"Changed object {name}")
 
     def add_field(self, object_name: str, doc: Any) -> int:
         current = self.object(object_name)
@@ -70,17 +79,58 @@ class MetadataEditor:
         return self._replace(object_name, current, f"Added field {object_name}.{field['api_name']}")
 
     def update_field(self, object_name: str, field_name: str, changes: Any) -> int:
+        """Change a field's settings; a new ``api_name`` renames its column, keeping every value."""
         current = self.object(object_name)
-        index = next((i for i, f in enumerate(current["fields"]) if f["api_name"] == field_name), None)
-        if index is None:
-            raise NotFound(f"There is no field '{field_name}' on {object_name}.")
+        index = _live_index(current, field_name)
         if not isinstance(changes, Mapping):
             raise InvalidInput("Send the settings to change as a JSON object.", [FieldProblem("$", "Not an object.")])
         updated = {**current["fields"][index], **changes, "id": current["fields"][index]["id"]}
         _raise_problems("The field is not valid.", validate_field(
             updated, object_doc=current, known_objects=self.runtime.documents))
         current["fields"][index] = updated
+        if current.get("name_field") == field_name:  # a rename keeps the field titling the records
+            current["name_field"] = updated["api_name"]
         return self._replace(object_name, current, f"Changed field {object_name}.{field_name}")
+
+    def archived_fields(self, object_name: str) -> list[dict[str, Any]]:
+        return self.object(object_name).get("archived_fields", [])
+
+    def archive_field(self, object_name: str, field_name: str) -> int:
+        """Take a field out of use without losing a value: its column is renamed, not dropped."""
+        current = self.object(object_name)
+        field = current["fields"].pop(_live_index(current, field_name))
+        if current.get("name_field") == field_name:
+            raise InvalidInput("The field titles this object's records.", [FieldProblem(
+                "$.name_field", f"{field_name} is the object's name field; choose another name field first.")])
+        column = archive_column(field["id"])
+        if any(f["api_name"] == column for f in current["fields"]):
+            raise Conflict(f"The archive column {column} is taken by a field; rename that field first.")
+        entry = {"field": field, "column": column, "archived_at": datetime.now(UTC).isoformat(),
+                 "archived_by": self.actor.user_id}
+        current["archived_fields"] = [*current.get("archived_fields", []), entry]
+        return self._replace(object_name, current, f"Archived field {object_name}.{field_name}")
+
+    def restore_field(self, object_name: str, field: str) -> int:
+        """Bring an archived field back (by id or api_name) with all its values, if its name is free."""
+        current = self.object(object_name)
+        entry = _archived_entry(current, field)
+        name = entry["field"]["api_name"]
+        if any(f["api_name"] == name for f in current["fields"]):
+            raise InvalidInput(f"Cannot restore {object_name}.{name}: another field now has that name.", [
+                FieldProblem("$.field.api_name", f"The field '{name}' was added after this one was archived; rename or "
+                                   "archive it first, then restore.")])
+        current["archived_fields"].remove(entry)
+        current["fields"].append(entry["field"])
+        _raise_problems("The restored field is not valid.", validate_object(current, known_objects={
+            k: v for k, v in self.runtime.documents.items() if k != object_name}))
+        return self._replace(object_name, current, f"Restored field {object_name}.{name}")
+
+    def purge_field(self, object_name: str, field: str) -> int:
+        """Drop an archived field's column and values for good; only ever as this explicit step."""
+        current = self.object(object_name)
+        entry = _archived_entry(current, field)
+        current["archived_fields"].remove(entry)
+        return self._replace(object_name, current, f"Purged field {object_name}.{entry['field']['api_name']}")
 
     def _replace(self, name: str, doc: dict[str, Any], summary: str) -> int:
         return self._save([doc if d["api_name"] == name else d for d in self.objects()], summary)
@@ -99,6 +149,38 @@ class MetadataEditor:
             apply_changes(conn, old.store, objects, old.tables, new_tables, changes)
             return revisions.append(conn, old.store, after=old.revision.number, documents=documents,
                                     changes=changes, author_id=self.actor.user_id, summary=summary)
+
+
+def _live_index(doc: Mapping[str, Any], name: str) -> int:
+    index = next((i for i, f in enumerate(doc["fields"]) if f["api_name"] == name), None)
+    if index is None:
+        raise NotFound(f"There is no field '{name}' on {doc['api_name']}.")
+    return index
+
+
+def _archived_entry(doc: Mapping[str, Any], field: str) -> dict[str, Any]:
+    """An archived field by its id (unambiguous) or its api_name (the newest archive of that name)."""
+    entries = [e for e in doc.get("archived_fields", []) if field in (e["field"]["id"], e["field"]["api_name"])]
+    if not entries:
+        raise NotFound(f"There is no archived field '{field}' on {doc['api_name']}.")
+    return entries[-1]
+
+
+def _retarget(doc: dict[str, Any], old: str, new: str) -> dict[str, Any]:
+    """``doc`` with its lookups (live and archived) to object ``old`` pointing at ``new``."""
+    def follow(field: dict[str, Any]) -> dict[str, Any]:
+        return {**field, "target": new} if field.get("type") == "lookup" and field.get("target") == old else field
+    archived = [{**entry, "field": follow(entry["field"])} for entry in doc.get("archived_fields", [])]
+    result = {**doc, "fields": [follow(f) for f in doc["fields"]]}
+    return {**result, "archived_fields": archived} if "archived_fields" in doc else result
+
+
+def _no_archive(doc: Any) -> None:
+    """Archived fields change only through archive, restore and purge, which keep the columns in step."""
+    if isinstance(doc, Mapping) and "archived_fields" in doc:
+        raise InvalidInput("Archived fields are changed one by one.", [FieldProblem(
+            "$.archived_fields", "Use the object's fields and archived-fields endpoints to archive, restore "
+                                 "or purge a field.")])
 
 
 def _raise_problems(title: str, problems: list[Problem]) -> None:

@@ -1,10 +1,11 @@
 """Apply metadata changes to real tables, inside the caller's transaction.
 
-This first planner handles what adds without risk: new objects, new fields,
+This planner handles what adds without risk: new objects, new fields,
 and switching a field's index, uniqueness or required-ness after checking the
-data allows it. Changes that could lose data (type changes, removals, renames)
-are refused before any DDL runs; they need the dry-run planner of schema
-evolution.
+data allows it; and, through ``evolve``, renaming, archiving, restoring and
+(explicitly) purging a field. Changes that could lose data (type changes,
+removals without archive, object renames and removals) are refused before any
+DDL runs.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy.schema import CreateColumn
 from trellis.metadata.model import FieldDef, ObjectDef
 
 from ..errors import Conflict, FieldProblem, InvalidInput
+from . import evolve
 from .stores import TenantStore
 from .tables import field_column, field_indexes
 
@@ -34,14 +36,20 @@ OBJECT_KEYS = {"label", "plural_label", "description", "name_field"}
 def check_supported(changes: Iterable[Mapping[str, Any]]) -> None:
     """Refuse, before anything runs, changes this planner cannot make without risk."""
     problems = []
+    changes = list(changes)
+    # A lookup's target changes only when the editor follows an object rename in the same revision.
+    followed = {"target"} if any(c["op"] == "rename_object" for c in changes) else set()
     for change in changes:
         op, where = change["op"], _where(change)
-        if op in ("remove_object", "remove_field", "rename_object", "rename_field"):
+        if op == "remove_object":
             verb = op.split("_")[0]
             problems.append(FieldProblem(where, f"Cannot {verb} {where} yet: that needs the archive-and-restore "
                                                 "migration planner, so it is refused rather than risk data."))
+        elif op == "remove_field":
+            problems.append(FieldProblem(where, f"Fields are not deleted outright: archive {where} instead "
+                                                "(its values are kept and it can be restored)."))
         elif op == "update_field":
-            for key in set(change["keys"]) - DISPLAY_KEYS - TABLE_KEYS:
+            for key in set(change["keys"]) - DISPLAY_KEYS - TABLE_KEYS - followed:
                 problems.append(FieldProblem(f"{where}.{key}", f"Changing {key} of an existing field is not "
                                                                "supported yet; create a new field instead."))
         elif op == "update_object":
@@ -60,13 +68,36 @@ def apply_changes(conn: Connection, store: TenantStore, objects: Mapping[str, Ob
         if table.name in created:
             table.create(conn)
     ops = Operations(MigrationContext.configure(conn))
-    for change in changes:
-        if change["op"] == "add_field":
+    for change in sorted(changes, key=lambda c: _ORDER.get(c["op"], 9)):
+        if change["op"] in EVOLVE_OPS:
+            _evolve(conn, ops, store, objects, old_tables, new_tables, change)
+        elif change["op"] == "add_field":
             field = objects[change["object"]].field(change["field"])
             _add_field(conn, ops, store, old_tables[change["object"]], new_tables[change["object"]], field)
         elif change["op"] == "update_field" and TABLE_KEYS & set(change["keys"]):
             field = objects[change["object"]].field(change["field"])
             _alter_field(conn, ops, store, new_tables[change["object"]], field, set(change["keys"]))
+
+
+#: Archives and renames free names first, so an add or restore in the same revision can take them.
+_ORDER = {"rename_object": -1, "archive_field": 0, "rename_field": 1, "restore_field": 2, "add_field": 3,
+          "purge_field": 5}
+EVOLVE_OPS = ("rename_object", "archive_field", "rename_field", "restore_field", "purge_field")
+
+
+def _evolve(conn: Connection, ops: Operations, store: TenantStore, objects: Mapping[str, ObjectDef],
+            old_tables: Mapping[str, Table], new_tables: Mapping[str, Table], change: Mapping[str, Any]) -> None:
+    op, name = change["op"], change["object"]
+    if op == "rename_object":
+        evolve.rename_object(conn, store, old_tables[change["from"]], new_tables[name])
+    elif op == "rename_field":
+        evolve.rename_field(conn, store, new_tables[name], change["from"], objects[name].field(change["field"]))
+    elif op == "restore_field":
+        evolve.restore_field(conn, ops, store, new_tables[name], objects[name].field(change["field"]),
+                             change["column"])
+    else:
+        step = evolve.archive_field if op == "archive_field" else evolve.purge_field
+        step(conn, ops, store, name, change["field"], change["column"])
 
 
 def _add_field(conn: Connection, ops: Operations, store: TenantStore, old: Table, new: Table,

@@ -44,8 +44,10 @@ def get_object(name: str) -> Response:
 def update_object(name: str) -> Response:
     editor = _editor()
     editor.object(name)  # an unknown object is a 404 before the body is judged
-    number = editor.update_object(name, json_object())
-    return _answer(_editor().object(name), number)
+    body = json_object()
+    number = editor.update_object(name, body)
+    renamed = body.get("api_name")
+    return _answer(_editor().object(renamed if isinstance(renamed, str) else name), number)
 
 
 def add_field(name: str) -> Response:
@@ -64,10 +66,36 @@ def get_field(name: str, field: str) -> Response:
 
 
 def update_field(name: str, field: str) -> Response:
+    """Change a field's settings; a new ``api_name`` renames it (and its column), keeping every value."""
     editor = _editor()
     _field(editor.object(name), field)
-    number = editor.update_field(name, field, json_object())
-    return _answer(_field(_editor().object(name), field), number)
+    body = json_object()
+    number = editor.update_field(name, field, body)
+    return _answer(_field(_editor().object(name), body.get("api_name", field)), number)
+
+
+def archive_field(name: str, field: str) -> Response:
+    """Deleting a field archives it: hidden everywhere, its values kept until restored or purged."""
+    editor = _editor()
+    _field(editor.object(name), field)
+    number = editor.archive_field(name, field)
+    return _answer(_editor().object(name), number)
+
+
+def list_archived_fields(name: str) -> Response:
+    editor = _editor()
+    return _answer(editor.archived_fields(name), _revision(editor))
+
+
+def restore_field(name: str, field_id: str) -> Response:
+    number = _editor().restore_field(name, field_id)
+    return _answer(_editor().object(name), number)
+
+
+def purge_field(name: str, field_id: str) -> Response:
+    """The one request that deletes a field's values, and only of a field archived before."""
+    number = _editor().purge_field(name, field_id)
+    return _answer(_editor().object(name), number)
 
 
 def list_revisions() -> Response:
@@ -88,6 +116,10 @@ def register(bp: Blueprint) -> None:
     bp.add_url_rule(one + "/fields", view_func=add_field, methods=["POST"])
     bp.add_url_rule(one + "/fields/<field>", view_func=get_field, methods=["GET"])
     bp.add_url_rule(one + "/fields/<field>", view_func=update_field, methods=["PATCH"])
+    bp.add_url_rule(one + "/fields/<field>", view_func=archive_field, methods=["DELETE"])
+    bp.add_url_rule(one + "/archived-fields", view_func=list_archived_fields, methods=["GET"])
+    bp.add_url_rule(one + "/archived-fields/<field_id>/restore", view_func=restore_field, methods=["POST"])
+    bp.add_url_rule(one + "/archived-fields/<field_id>", view_func=purge_field, methods=["DELETE"])
     bp.add_url_rule("/metadata/revisions", view_func=list_revisions, methods=["GET"])
 
 

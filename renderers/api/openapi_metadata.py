@@ -18,7 +18,7 @@ from trellis.metadata.validation import load_schema
 from .openapi_responses import problems, ref
 
 _FIELD, _OBJECT = "MetadataField", "MetadataObject"
-_CHANGEABLE_OBJECT_KEYS = ("label", "plural_label", "description", "name_field")
+_CHANGEABLE_OBJECT_KEYS = ("api_name", "label", "plural_label", "description", "name_field")
 
 
 def add_metadata(spec: APISpec) -> None:
@@ -30,14 +30,39 @@ def add_metadata(spec: APISpec) -> None:
         "post": _write("Create an object (and its table)", "create_object", _OBJECT, _OBJECT, 201)})
     spec.path(path="/metadata/objects/{name}", parameters=[name], operations={
         "get": _read("Read an object", "get_object", ref(_OBJECT)),
-        "patch": _write("Change an object's settings", "update_object", "MetadataObjectChanges", _OBJECT, 200)})
+        "patch": _write("Change an object's settings; a new api_name renames it (and its table)", "update_object",
+                        "MetadataObjectChanges", _OBJECT, 200)})
     spec.path(path="/metadata/objects/{name}/fields", parameters=[name], operations={
         "post": _write("Add a field (and its column)", "add_field", _FIELD, _FIELD, 201)})
     spec.path(path="/metadata/objects/{name}/fields/{field}", parameters=[name, field], operations={
         "get": _read("Read a field", "get_field", ref(_FIELD)),
-        "patch": _write("Change a field's settings", "update_field", "MetadataFieldChanges", _FIELD, 200)})
+        "patch": _write("Change a field's settings; a new api_name renames it, keeping its values", "update_field",
+                        "MetadataFieldChanges", _FIELD, 200),
+        "delete": _act("Archive a field: hidden everywhere, its values kept until restored or purged",
+                       "archive_field")})
+    _add_archive_paths(spec, name)
     spec.path(path="/metadata/revisions", operations={
         "get": _read("The revision log, newest first", "list_revisions", {"type": "array", "items": ref("Revision")})})
+
+
+def _add_archive_paths(spec: APISpec, name: dict[str, Any]) -> None:
+    field_id = {"name": "field_id", "in": "path", "required": True, "description": "The archived field's id "
+                "(``fld_…``) or its API name (then the newest archive of that name).", "schema": {"type": "string"}}
+    archived = "/metadata/objects/{name}/archived-fields"
+    spec.path(path=archived, parameters=[name], operations={
+        "get": _read("List the object's archived fields", "list_archived_fields",
+                     {"type": "array", "items": ref("MetadataArchivedField")})})
+    spec.path(path=archived + "/{field_id}/restore", parameters=[name, field_id], operations={
+        "post": _act("Restore an archived field with all its values", "restore_field")})
+    spec.path(path=archived + "/{field_id}", parameters=[name, field_id], operations={
+        "delete": _act("Purge an archived field: its column and values are deleted for good", "purge_field")})
+
+
+def _act(summary: str, operation: str) -> dict[str, Any]:
+    """A change without a body that answers with the whole object document."""
+    return {"summary": summary, "operationId": operation, "tags": ["metadata"],
+            "responses": {"200": {"description": "Saved as a new revision.", "content": {
+                "application/json": {"schema": _answer(ref(_OBJECT))}}}, **problems(401, 403, 404, 409, 422)}}
 
 
 def _read(summary: str, operation: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -65,13 +90,14 @@ def _add_schemas(spec: APISpec) -> None:
         spec.components.schema(f"{_FIELD}_{key}", _rewrite(definition))
     spec.components.schema(_FIELD, _rewrite(_field_variants(field)))
     spec.components.schema(_OBJECT, _rewrite(_plain(obj)))
+    spec.components.schema("MetadataArchivedField", _rewrite(obj["properties"]["archived_fields"]["items"]))
     spec.components.schema("MetadataObjectChanges", {
         "type": "object", "additionalProperties": False,
         "properties": {key: _rewrite(obj["properties"][key]) for key in _CHANGEABLE_OBJECT_KEYS}})
     spec.components.schema("MetadataFieldChanges", {
         "type": "object", "description": "Any settings of the field to change; the others stay as they are.",
         "properties": {key: _rewrite(value) for key, value in field["properties"].items()
-                       if key not in ("id", "api_name", "type")}})
+                       if key not in ("id", "type")}})
     spec.components.schema("Revision", {
         "type": "object", "required": ["number", "created_at", "author_id", "summary", "changes"], "properties": {
             "number": {"type": "integer"}, "created_at": {"type": ["string", "null"], "format": "date-time"},
