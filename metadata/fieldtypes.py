@@ -94,7 +94,9 @@ def _plain(factory: Callable[..., fields.Field], **kwargs: Any) -> FieldFactory:
     return lambda options: factory(**kwargs)
 
 
-_PHONE = validate.Regexp(r"^\+?[0-9][0-9 ().\-/]{2,39}$", error="Enter a phone number such as +44 20 7946 0958.")
+#: A phone number as people write one: digits, spaces and ( ) . - /, an optional leading +.
+PHONE_PATTERN = r"\+?[0-9][0-9 ().\-/]{2,39}"
+_PHONE = validate.Regexp(rf"^{PHONE_PATTERN}$", error="Enter a phone number such as +44 20 7946 0958.")
 
 CATALOG: dict[str, FieldType] = {
     t.name: t

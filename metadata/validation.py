@@ -28,7 +28,9 @@ from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
 
 from trellis.metadata import names
+from trellis.metadata.fieldtypes import PHONE_PATTERN
 from trellis.metadata.model import TITLE_TYPES
+from trellis.metadata.values import INT64_MAX, INT64_MIN
 
 
 @dataclass(frozen=True)
@@ -223,8 +225,7 @@ def _schema_problems(doc: dict, schema: str) -> tuple[list[Problem], list[tuple]
 # --- Values: defaults here, record values wherever the record layer wants the same rule ---------------------------
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-_PHONE = re.compile(r"\+?[0-9][0-9 ().\-/]{2,39}")  # as the field-type catalog checks phone numbers
-_INT64 = (-(2**63), 2**63 - 1)  # BIGINT in PostgreSQL, INTEGER in SQLite
+_PHONE = re.compile(PHONE_PATTERN)
 
 
 def _is_web_address(text: str) -> bool:
@@ -265,7 +266,7 @@ def _digits_problem(field: Mapping, value: object) -> str | None:
     if field["type"] == "integer":
         if value != int(value):
             return f"{value} is not a whole number; leave out the decimal places."
-        return None if _INT64[0] <= value <= _INT64[1] else f"{value} is too large; stay within ±{_INT64[1]}."
+        return None if INT64_MIN <= value <= INT64_MAX else f"{value} is too large; stay within ±{INT64_MAX}."
     precision, scale = _setting(field, "precision"), _setting(field, "scale")
     places = max(0, -int(Decimal(str(value)).as_tuple().exponent))
     if places > scale:
