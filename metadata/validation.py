@@ -10,27 +10,28 @@ problem per path is kept, so that one slip reads as one message.
 
 from __future__ import annotations
 
-import copy
 import difflib
-import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
-from functools import cache
-from pathlib import Path
 from types import MappingProxyType
-from typing import Any
-from urllib.parse import urlsplit
 
-from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
-from referencing import Registry, Resource
 
 from trellis.metadata import names
-from trellis.metadata.fieldtypes import PHONE_PATTERN
 from trellis.metadata.model import TITLE_TYPES
-from trellis.metadata.values import INT64_MAX, INT64_MIN
+from trellis.metadata.schema_files import (
+    FIELD_TYPES,
+    NUMBER_TYPES,
+    load_schema,
+    read_schema,
+    setting,
+    type_options,
+    validator,
+)
+from trellis.metadata.value_checks import article, check_value, digits_problem, show
+
+__all__ = ["FIELD_TYPES", "Problem", "check_value", "load_schema", "validate_field", "validate_object"]
 
 
 @dataclass(frozen=True)
@@ -41,52 +42,8 @@ class Problem:
     message: str
 
 
-_SCHEMA_DIR = Path(__file__).parent / "schemas"
-_FORMATS = FormatChecker()
+
 _NO_OBJECTS: Mapping[str, Mapping] = MappingProxyType({})
-
-
-@cache
-def _read_schema(name: str) -> dict[str, Any]:
-    """Parse a schema once per process; the validators share this copy."""
-    if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
-        raise ValueError(f"{name!r} is not a schema name")
-    return json.loads((_SCHEMA_DIR / f"{name}.schema.json").read_text(encoding="utf-8"))
-
-
-def load_schema(name: str) -> dict[str, Any]:
-    """Return metadata/schemas/<name>.schema.json as a copy, so no caller can alter the one we validate with."""
-    return copy.deepcopy(_read_schema(name))
-
-
-FIELD_TYPES: tuple[str, ...] = tuple(_read_schema("field")["$defs"]["field_type"]["enum"])
-_NUMBER_TYPES = ("integer", "decimal", "currency", "percent")
-
-
-@cache
-def _validator(name: str) -> Draft202012Validator:
-    """A validator whose registry resolves the $refs between our schemas by their $id."""
-    schemas = [_read_schema(other) for other in ("object", "field")]
-    registry = Registry().with_resources((schema["$id"], Resource.from_contents(schema)) for schema in schemas)
-    return Draft202012Validator(_read_schema(name), registry=registry, format_checker=_FORMATS)
-
-
-@cache
-def _options(field_type: str) -> dict[str, dict[str, Any]]:
-    """The type's own settings with their schemas ($refs into $defs merged), which also hold their defaults."""
-    schema = _read_schema("field")
-    options: dict[str, dict[str, Any]] = {}
-    for branch in schema["allOf"]:
-        if branch["if"].get("properties", {}).get("type", {}).get("const") == field_type:
-            for key, option in branch["then"]["properties"].items():
-                shared = schema["$defs"][option["$ref"].rsplit("/", 1)[1]] if "$ref" in option else {}
-                options[key] = {**shared, **option}
-    return options
-
-
-def _setting(field: Mapping, key: str) -> Any:
-    """A field's setting, or the schema's default for its type when the admin left it out."""
-    return field.get(key, _options(field["type"]).get(key, {}).get("default"))
 
 
 # --- Translating jsonschema errors -------------------------------------------------------------------------------
@@ -106,17 +63,7 @@ _KINDS = {
     "string": "text in quotes", "boolean": "true or false", "array": "a list in brackets [ ]",
     "object": "a set of settings in braces { }",
 }
-_LOCALE = _read_schema("field")["$defs"]["locale"]["pattern"]
-
-
-def _show(value: object) -> str:
-    """Quote a value the way the admin wrote it, cut short so that a message stays one line."""
-    text = f"'{value}'" if isinstance(value, str) else json.dumps(value, default=repr)
-    return text if len(text) <= 60 else text[:58] + "…"
-
-
-def _article(word: str) -> str:
-    return f"an {word}" if word[0] in "aeiou" else f"a {word}"
+_LOCALE = read_schema("field")["$defs"]["locale"]["pattern"]
 
 
 def _child(path: str, key: str | int) -> str:
@@ -175,9 +122,9 @@ def _missing(error: ValidationError) -> list[Problem]:
 def _unknown_settings(error: ValidationError) -> list[Problem]:
     if error.validator == "unevaluatedProperties":  # only fields; their type is known, or all settings pass
         kind = error.instance["type"]
-        allowed, owner = (*_options(kind), *_read_schema("field")["properties"]), f"{_article(kind)} field"
+        allowed, owner = (*type_options(kind), *read_schema("field")["properties"]), f"{article(kind)} field"
     else:
-        allowed, owner = tuple(error.schema["properties"]), _article(error.schema["title"])
+        allowed, owner = tuple(error.schema["properties"]), article(error.schema["title"])
     return [
         Problem(_child(error.json_path, key), f"'{key}' is not a setting of {owner}; remove it (allowed: "
                 f"{', '.join(allowed)}).")
@@ -188,7 +135,7 @@ def _unknown_settings(error: ValidationError) -> list[Problem]:
 
 def _message(error: ValidationError) -> str:
     """Translate an error about one value, by the keyword that failed."""
-    what, value, keyword = _subject(error), _show(error.instance), error.validator
+    what, value, keyword = _subject(error), show(error.instance), error.validator
     if keyword == "enum" and what == "type":
         return f"{value} is not a field type. Use one of: {', '.join(FIELD_TYPES)}."
     if keyword == "enum":
@@ -211,7 +158,7 @@ def _message(error: ValidationError) -> str:
 def _schema_problems(doc: dict, schema: str) -> tuple[list[Problem], list[tuple]]:
     """Translated problems, and the paths they sit at, so later rules can skip settings already wrong."""
     problems, paths = [], []
-    for error in _validator(schema).iter_errors(doc):
+    for error in validator(schema).iter_errors(doc):
         paths.append(tuple(error.absolute_path))
         if error.validator == "required":
             problems += _missing(error)
@@ -220,122 +167,6 @@ def _schema_problems(doc: dict, schema: str) -> tuple[list[Problem], list[tuple]
         else:
             problems.append(Problem(error.json_path, _message(error)))
     return problems, paths
-
-
-# --- Values: defaults here, record values wherever the record layer wants the same rule ---------------------------
-
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-_PHONE = re.compile(PHONE_PATTERN)
-
-
-def _is_web_address(text: str) -> bool:
-    parts = urlsplit(text)
-    return len(text) <= 2048 and parts.scheme in ("http", "https") and bool(parts.netloc) and _FORMATS.conforms(
-        text, "uri")
-
-
-_SHAPES: dict[str, tuple[Callable[[str], bool], str]] = {
-    "date": (lambda s: _FORMATS.conforms(s, "date"), "a date written YYYY-MM-DD, such as 2024-05-31"),
-    # A time without a zone is read as UTC, as the record layer does; so "…T14:30:00" passes with a "Z" added.
-    "datetime": (lambda s: any(_FORMATS.conforms(t, "date-time") for t in (s, s + "Z")),
-                 "an ISO 8601 date and time, such as 2024-05-31T14:30:00Z"),
-    "email": (lambda s: len(s) <= 254 and bool(_EMAIL.fullmatch(s)), "an email address, such as ana@example.com"),
-    "phone": (lambda s: bool(_PHONE.fullmatch(s)), "a phone number, such as +44 20 7946 0958"),
-    "url": (_is_web_address, "a web address starting with http:// or https://, such as https://example.com"),
-}
-
-
-def _check_shape(field: Mapping, value: object) -> str | None:
-    accepts, example = _SHAPES[field["type"]]
-    return None if isinstance(value, str) and accepts(value) else f"{_show(value)} is not valid here; use {example}."
-
-
-def _check_text(field: Mapping, value: object) -> str | None:
-    limit = _setting(field, "max_length")
-    if not isinstance(value, str):
-        return f"{_show(value)} is not text; put it in quotes."
-    if limit is not None and len(value) > limit:
-        return f"The text has {len(value)} characters; shorten it to at most {limit}."
-    return None
-
-
-def _digits_problem(field: Mapping, value: object) -> str | None:
-    """Check that a number fits the column: a 64-bit whole number, or the field's precision and scale."""
-    if isinstance(value, bool) or not isinstance(value, int | float | Decimal) or not Decimal(value).is_finite():
-        return f"{_show(value)} is not a number; write digits without quotes, such as 1250.50."
-    if field["type"] == "integer":
-        if value != int(value):
-            return f"{value} is not a whole number; leave out the decimal places."
-        return None if INT64_MIN <= value <= INT64_MAX else f"{value} is too large; stay within ±{INT64_MAX}."
-    precision, scale = _setting(field, "precision"), _setting(field, "scale")
-    places = max(0, -int(Decimal(str(value)).as_tuple().exponent))
-    if places > scale:
-        return f"{value} has {places} decimal places, but this field keeps {scale}; round it."
-    if abs(Decimal(str(value))) >= 10 ** (precision - scale):
-        return (f"{value} is too large: with precision {precision} and scale {scale} a number has at most "
-                f"{precision - scale} digits before the decimal point.")
-    return None
-
-
-def _check_number(field: Mapping, value: object) -> str | None:
-    low, high = field.get("min"), field.get("max")
-    if problem := _digits_problem(field, value):
-        return problem
-    if low is not None and value < low:
-        return f"{value} is below the minimum of {low}; use {low} or more."
-    if high is not None and value > high:
-        return f"{value} is above the maximum of {high}; use {high} or less."
-    return None
-
-
-def _check_boolean(field: Mapping, value: object) -> str | None:
-    return None if isinstance(value, bool) else f"{_show(value)} is not true or false; write true or false."
-
-
-def _check_choice(field: Mapping, value: object) -> str | None:
-    choices = [choice["value"] for choice in field["values"]]
-    if isinstance(value, str) and value in choices:
-        return None
-    return f"{_show(value)} is not a value of this picklist; use one of: {', '.join(choices)}."
-
-
-def _check_choices(field: Mapping, value: object) -> str | None:
-    if not isinstance(value, list):
-        return f'{_show(value)} is not a list; put the chosen values in brackets, such as ["new"].'
-    if problem := next(filter(None, (_check_choice(field, item) for item in value)), None):
-        return problem
-    return "A value is chosen twice; list each value once." if len(set(value)) < len(value) else None
-
-
-def _check_record_id(field: Mapping, value: object) -> str | None:
-    if type(value) is int and value > 0:
-        return None
-    return f"{_show(value)} is not a record id; pick {_article(field['target'])} record by its id, such as 42."
-
-
-def _check_autonumber(field: Mapping, value: object) -> str | None:
-    before, zeros, after = re.fullmatch(r"([^{}]*)\{(0+)\}([^{}]*)", field["format"], re.DOTALL).groups()
-    if isinstance(value, str) and re.fullmatch(f"{re.escape(before)}[0-9]{{{len(zeros)},}}{re.escape(after)}", value):
-        return None
-    return f"{_show(value)} does not follow the numbering {field['format']}; leave the number to Trellis."
-
-
-_CHECKS: dict[str, Callable[[Mapping, object], str | None]] = {
-    "text": _check_text, "long_text": _check_text, "boolean": _check_boolean, "picklist": _check_choice,
-    "multi_picklist": _check_choices, "lookup": _check_record_id, "autonumber": _check_autonumber,
-    **dict.fromkeys(_NUMBER_TYPES, _check_number), **dict.fromkeys(_SHAPES, _check_shape),
-}
-
-
-def check_value(field: Mapping, value: object) -> str | None:
-    """Return None if `value` suits the (valid) field document, else a sentence saying what to change.
-
-    Defaults are checked with it, and the record layer may reuse it so that both follow one rule.
-    None means "no value", which is fine unless the field is required; a boolean is never empty.
-    """
-    if value is None and field["type"] != "boolean":
-        return "A value is required; fill it in." if field.get("required") else None
-    return _CHECKS[field["type"]](field, value)
 
 
 # --- Rules across settings, fields and objects -------------------------------------------------------------------
@@ -352,8 +183,8 @@ _FORBIDDEN = {
 
 def _number_rules(field: Mapping) -> list[tuple[str, str]]:
     rules = [(key, problem) for key in ("min", "max")
-             if (problem := key in field and _digits_problem(field, field[key]))]
-    if field["type"] != "integer" and (scale := _setting(field, "scale")) > (precision := _setting(field, "precision")):
+             if (problem := key in field and digits_problem(field, field[key]))]
+    if field["type"] != "integer" and (scale := setting(field, "scale")) > (precision := setting(field, "precision")):
         rules.append(("scale" if "scale" in field else "precision", f"scale {scale} is more than precision "
                       f"{precision}, but decimal places are part of the digits; lower scale or raise precision."))
     if field.get("min", float("-inf")) > field.get("max", float("inf")):
@@ -385,7 +216,7 @@ def _field_rules(field: Mapping, objects: list[str]) -> list[tuple[str, str]]:
     kind = field["type"]
     rules = [(flag, message) for (forbidden, flag), message in _FORBIDDEN.items()
              if kind == forbidden and flag in field and (flag == "default" or field[flag])]
-    if kind in _NUMBER_TYPES:
+    if kind in NUMBER_TYPES:
         rules += _number_rules(field)
     if kind in ("picklist", "multi_picklist"):
         rules += _choice_rules(field)
@@ -458,7 +289,7 @@ def _finish(problems: list[Problem]) -> list[Problem]:
 
 
 def _not_a_dict(doc: object, what: str, keys: str) -> list[Problem]:
-    return [Problem("$", f"{what} must be a set of settings in braces {{ }} with {keys}; this is {_show(doc)}.")]
+    return [Problem("$", f"{what} must be a set of settings in braces {{ }} with {keys}; this is {show(doc)}.")]
 
 
 # --- Public API --------------------------------------------------------------------------------------------------
