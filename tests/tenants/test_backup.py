@@ -22,7 +22,8 @@ from trellis.platform.config import Settings
 from trellis.platform.core import Platform
 from trellis.platform.errors import InvalidInput, NotFound
 from trellis.platform.records.service import Actor
-from trellis.renderers import cli
+from trellis.renderers.cli import main as trellis_cli
+from trellis.renderers.cli import root as cli_root
 from trellis.tenants.backup import archive_contents, backup_tenant, restore_tenant
 from trellis.tenants.demo import DemoLogin
 from trellis.tenants.registry import list_tenants
@@ -166,17 +167,17 @@ def test_not_a_backup_is_refused(platform: Platform, tmp_path: Path) -> None:
 
 def test_cli_backup_and_restore(platform: Platform, settings: Settings, demo: DemoLogin, tmp_path: Path,
                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "Platform", lambda: Platform(settings))
+    monkeypatch.setattr(cli_root, "Platform", lambda: Platform(settings))
     runner = CliRunner()
     path = tmp_path / "cli.zip"
-    result = runner.invoke(cli.main, ["tenants", "backup", demo.tenant, str(path)])
+    result = runner.invoke(trellis_cli, ["tenants", "backup", demo.tenant, str(path)])
     assert result.exit_code == 0, result.output
     assert "at revision 3" in result.output
     copy = _slug()
-    result = runner.invoke(cli.main, ["tenants", "restore", str(path), copy, "--name", "Copy Co"])
+    result = runner.invoke(trellis_cli, ["tenants", "restore", str(path), copy, "--name", "Copy Co"])
     assert result.exit_code == 0, result.output
     assert platform.tenant(copy).name == "Copy Co"
-    result = runner.invoke(cli.main, ["tenants", "restore", str(path), copy])
+    result = runner.invoke(trellis_cli, ["tenants", "restore", str(path), copy])
     assert result.exit_code == 1 and "already exists" in result.output
     assert platform.tenant(copy).name == "Copy Co"  # a refused restore never touches the existing tenant
 

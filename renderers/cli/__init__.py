@@ -1,0 +1,5 @@
+"""The ``trellis`` command line."""
+
+from .root import main
+
+__all__ = ["main"]
