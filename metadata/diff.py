@@ -7,7 +7,10 @@ which keys moved; the platform decides what DDL (if any) each one needs.
 A field that leaves ``fields`` for the object's ``archived_fields`` is archived
 (its column kept under another name), one that comes back is restored, and one
 that leaves ``archived_fields`` for nowhere is purged. Only a field that simply
-vanishes is a removal, which the platform refuses.
+vanishes is a removal, which the platform refuses. A change of type (or of
+storage size) is a conversion: the editor archives a copy of the old field
+(with a new id and ``replaced_by`` naming the live one) in the same revision,
+and the change names that archive's column.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 Document = Mapping[str, Any]
+#: Field keys whose change needs a new column: the values are converted into it, the old one archived.
+STORAGE_KEYS = {"type", "precision", "scale", "max_length"}
 
 
 def diff_objects(old: Sequence[Document], new: Sequence[Document]) -> list[dict[str, Any]]:
@@ -59,7 +64,9 @@ def _object_changes(old: Document, new: Document) -> list[dict[str, Any]]:
             changes.append({"op": "rename_field", "object": name,
                             "field": field["api_name"], "from": previous["api_name"]})
         keys = _changed_keys(previous, field, ignore={"api_name", "id"})
-        if keys:
+        if STORAGE_KEYS & set(keys):
+            changes.append(_conversion(name, previous, field, new_archived.keys() - old_archived.keys(), new))
+        elif keys:
             changes.append({"op": "update_field", "object": name, "field": field["api_name"], "keys": keys})
     for field_id, field in old_fields.items():
         if field_id in new_archived:
@@ -72,6 +79,15 @@ def _object_changes(old: Document, new: Document) -> list[dict[str, Any]]:
             changes.append({"op": "purge_field", "object": name, "field": entry["field"]["api_name"],
                             "column": entry["column"]})
     return changes
+
+
+def _conversion(name: str, old: Document, new: Document, archived_now: set[str], doc: Document) -> dict[str, Any]:
+    """A change of type or storage size: the values move to a new column, the old one is archived."""
+    entry = next((e for e in doc.get("archived_fields", []) if e["field"]["id"] in archived_now
+                  and e.get("replaced_by") == new["id"]), None)
+    return {"op": "convert_field", "object": name, "field": new["api_name"], "from_type": old["type"],
+            "to_type": new["type"], "column": entry["column"] if entry else None,
+            "previous_field": entry["field"]["id"] if entry else None}
 
 
 def _archived(doc: Document) -> dict[str, Document]:

@@ -19,7 +19,7 @@ from .labels import Label, localize
 SYSTEM_FIELDS = ("id", "owner", "created_at", "created_by", "updated_at", "updated_by", "version")
 
 #: Keys of a field document that are common to all types; the rest are type options.
-_COMMON_KEYS = {"id", "api_name", "label", "type", "help_text", "required", "unique", "indexed", "default"}
+COMMON_KEYS = {"id", "api_name", "label", "type", "help_text", "required", "unique", "indexed", "default"}
 
 #: Types whose value can title a record (shown in lookups and page headings).
 TITLE_TYPES = ("text", "autonumber", "email", "phone", "url")
@@ -55,7 +55,7 @@ class FieldDef:
             indexed=bool(doc.get("indexed", False)),
             default=doc.get("default"),
             help_text=doc.get("help_text"),
-            options={k: v for k, v in doc.items() if k not in _COMMON_KEYS},
+            options={k: v for k, v in doc.items() if k not in COMMON_KEYS},
         )
 
     @property

@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from trellis.metadata.diff import diff_objects
-from trellis.metadata.model import ObjectDef, new_id, with_ids
+from trellis.metadata.diff import STORAGE_KEYS, diff_objects
+from trellis.metadata.model import COMMON_KEYS, ObjectDef, new_id, with_ids
 from trellis.metadata.validation import Problem, validate_field, validate_object
 
 from . import revisions
@@ -24,13 +24,26 @@ from .records.service import Actor
 from .runtime import TenantRuntime
 from .storage.evolve import archive_column
 from .storage.migrate import apply_changes, check_supported
+from .storage.plan import Migration, Plan, Planner
 from .storage.tables import build_tables
 
 
 class MetadataEditor:
-    def __init__(self, runtime: TenantRuntime, actor: Actor) -> None:
+    """Changes one tenant's configuration; each change is planned, checked, then applied or refused whole.
+
+    With ``dry_run`` a change is only planned: ``last_plan`` says what it would do
+    and cost, and nothing is written. ``migration`` carries what the admin supplies
+    to make an unsafe change safe (see ``storage.plan.Migration``).
+    """
+
+    def __init__(self, runtime: TenantRuntime, actor: Actor, *, migration: Migration | None = None,
+                 dry_run: bool = False) -> None:
         self.runtime = runtime
         self.actor = actor
+        self.migration = migration or Migration()
+        self.dry_run = dry_run
+        #: The plan of the newest change this editor made (or, in a dry run, would make).
+        self.last_plan: Plan | None = None
 
     def objects(self) -> list[dict[str, Any]]:
         return [copy.deepcopy(doc) for doc in self.runtime.revision.documents]
@@ -84,10 +97,18 @@ class MetadataEditor:
         index = _live_index(current, field_name)
         if not isinstance(changes, Mapping):
             raise InvalidInput("Send the settings to change as a JSON object.", [FieldProblem("$", "Not an object.")])
-        updated = {**current["fields"][index], **changes, "id": current["fields"][index]["id"]}
+        base = current["fields"][index]
+        if changes.get("type", base["type"]) != base["type"]:
+            # A new type starts from the settings every type shares; the old type's own (values,
+            # target, precision...) do not carry over, and neither does a default of the old type.
+            base = {k: v for k, v in base.items() if k in COMMON_KEYS - {"default"}}
+        updated = {**base, **changes, "id": base["id"]}
         _raise_problems("The field is not valid.", validate_field(
             updated, object_doc=current, known_objects=self.runtime.documents))
-        current["fields"][index] = updated
+        old, current["fields"][index] = current["fields"][index], updated
+        if any(old.get(key) != updated.get(key) for key in STORAGE_KEYS):
+            # Values move to a new column; the old one is archived under a copy of the old field.
+            self._archive(current, {**old, "id": new_id("fld")}, replaced_by=old["id"])
         if current.get("name_field") == field_name:  # a rename keeps the field titling the records
             current["name_field"] = updated["api_name"]
         return self._replace(object_name, current, f"Changed field {object_name}.{field_name}")
@@ -102,13 +123,19 @@ class MetadataEditor:
         if current.get("name_field") == field_name:
             raise InvalidInput("The field titles this object's records.", [FieldProblem(
                 "$.name_field", f"{field_name} is the object's name field; choose another name field first.")])
+        self._archive(current, field)
+        return self._replace(object_name, current, f"Archived field {object_name}.{field_name}")
+
+    def _archive(self, current: dict[str, Any], field: dict[str, Any], replaced_by: str | None = None) -> None:
+        """List ``field`` under the object's archived fields, with the column that will keep its values."""
         column = archive_column(field["id"])
         if any(f["api_name"] == column for f in current["fields"]):
             raise Conflict(f"The archive column {column} is taken by a field; rename that field first.")
         entry = {"field": field, "column": column, "archived_at": datetime.now(UTC).isoformat(),
                  "archived_by": self.actor.user_id}
+        if replaced_by:
+            entry["replaced_by"] = replaced_by
         current["archived_fields"] = [*current.get("archived_fields", []), entry]
-        return self._replace(object_name, current, f"Archived field {object_name}.{field_name}")
 
     def restore_field(self, object_name: str, field: str) -> int:
         """Bring an archived field back (by id or api_name) with all its values, if its name is free."""
@@ -146,9 +173,23 @@ class MetadataEditor:
         with old.store.engine.begin() as conn:
             if revisions.current_number(conn, old.store) != old.revision.number:
                 raise Conflict("The configuration changed while you were editing. Reload and try again.")
-            apply_changes(conn, old.store, objects, old.tables, new_tables, changes)
+            plan = Planner(conn, old.store, old.objects, objects, old.tables, self.migration).plan(
+                old.revision.number, changes)
+            self.last_plan = plan
+            if self.dry_run:
+                return old.revision.number
+            if plan.blocked:
+                raise Conflict(_refusal(plan), plan.problems(), extra={"plan": plan.as_dict()})
+            apply_changes(conn, old.store, old.objects, objects, old.tables, new_tables, changes, self.migration)
             return revisions.append(conn, old.store, after=old.revision.number, documents=documents,
                                     changes=changes, author_id=self.actor.user_id, summary=summary)
+
+
+def _refusal(plan: Plan) -> str:
+    """The first reason a plan was refused, as the problem's one-line detail."""
+    problems = plan.problems()
+    more = f" ({len(problems) - 1} more problems below.)" if len(problems) > 1 else ""
+    return f"Nothing was changed: {problems[0].message}{more}"
 
 
 def _live_index(doc: Mapping[str, Any], name: str) -> int:

@@ -20,6 +20,7 @@ from .controlplane.tables import Tenant
 from .errors import NotFound
 from .records.service import Actor, RecordService
 from .runtime import RuntimeCache, TenantRef, TenantRuntime
+from .storage.plan import Migration
 from .storage.stores import Stores
 
 
@@ -60,8 +61,9 @@ class Platform:
     def records(self, runtime: TenantRuntime, actor: Actor) -> RecordService:
         return RecordService(runtime, actor)
 
-    def editor(self, runtime: TenantRuntime, actor: Actor) -> MetadataEditor:
-        return MetadataEditor(runtime, actor)
+    def editor(self, runtime: TenantRuntime, actor: Actor, *, migration: Migration | None = None,
+               dry_run: bool = False) -> MetadataEditor:
+        return MetadataEditor(runtime, actor, migration=migration, dry_run=dry_run)
 
     def dispose(self) -> None:
         self.stores.dispose()

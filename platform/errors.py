@@ -7,8 +7,9 @@ turns them into RFC 9457 problem documents.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -23,10 +24,13 @@ class TrellisError(Exception):
     status = 400
     title = "Bad request"
 
-    def __init__(self, detail: str, problems: Iterable[FieldProblem] = ()) -> None:
+    def __init__(self, detail: str, problems: Iterable[FieldProblem] = (),
+                 extra: Mapping[str, Any] | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
         self.problems = tuple(problems)
+        #: More members for the problem document, e.g. the migration plan a change was refused with.
+        self.extra = dict(extra or {})
 
 
 class InvalidInput(TrellisError):

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Table, func, inspect, select, update
 
 from trellis.metadata.model import FieldDef
 
-from ..errors import Conflict, FieldProblem
+from ..errors import Conflict
 from .stores import TenantStore
 from .system import system_tables
 from .tables import field_indexes
@@ -35,7 +35,7 @@ def archive_column(field_id: str) -> str:
 
 def rename_field(conn: Connection, store: TenantStore, new: Table, old_name: str, field: FieldDef) -> None:
     """Rename the column in place (catalog-only), then give its indexes and key the new names."""
-    _rename_column(conn, store, new.name, old_name, field.api_name)
+    rename_column(conn, store, new.name, old_name, field.api_name)
     if conn.dialect.name == "postgresql":
         for prefix in ("ix", "uq"):
             conn.exec_driver_sql(f'ALTER INDEX IF EXISTS {_qualified(store, _name(prefix, new.name, old_name))} '
@@ -85,7 +85,7 @@ def archive_field(conn: Connection, ops: Operations, store: TenantStore, table: 
                   column: str) -> None:
     """Hide the column under its archive name, nullable and unindexed; its values stay."""
     _drop_indexes(conn, store, table, field)
-    _rename_column(conn, store, table, field, column)
+    rename_column(conn, store, table, field, column)
     if conn.dialect.name == "postgresql":
         ops.alter_column(table, column, nullable=True, schema=store.schema)
         _rename_foreign_key(conn, store, table, column)
@@ -96,7 +96,7 @@ def archive_field(conn: Connection, ops: Operations, store: TenantStore, table: 
 def restore_field(conn: Connection, ops: Operations, store: TenantStore, new: Table, field: FieldDef,
                   column: str) -> None:
     """Bring the archived column back under the field's name with its indexes (and its key's name)."""
-    _rename_column(conn, store, new.name, column, field.api_name)
+    rename_column(conn, store, new.name, column, field.api_name)
     live = new.c[field.api_name]
     if conn.dialect.name == "postgresql":
         _rename_foreign_key(conn, store, new.name, field.api_name)
@@ -105,29 +105,20 @@ def restore_field(conn: Connection, ops: Operations, store: TenantStore, new: Ta
             # Records created while the field was archived have no value: the record
             # service enforces required-ness on new writes, as it does on SQLite.
             ops.alter_column(new.name, field.api_name, nullable=False, schema=store.schema)
-    if field.unique:
-        duplicates = conn.execute(select(live).where(live.is_not(None)).group_by(live)
-                                  .having(func.count() > 1).limit(10)).scalars().all()
-        if duplicates:
-            raise Conflict("Duplicate values block restoring a unique field.", [FieldProblem(
-                field.api_name, f"These values appear more than once: {', '.join(map(repr, duplicates))}.")])
     for index in field_indexes(new, field):
         index.create(conn)
 
 
 def purge_field(conn: Connection, ops: Operations, store: TenantStore, table: str, field: str,
                 column: str) -> None:
-    """Drop an archived column for good: the one step of schema evolution that deletes values."""
-    keys = inspect(conn).get_foreign_keys(table, schema=store.schema)
-    keyed = any(key["constrained_columns"] == [column] for key in keys)
-    if conn.dialect.name == "sqlite" and keyed:
-        raise Conflict("An archived lookup cannot be purged on the embedded database yet.", [FieldProblem(
-            field, "SQLite cannot drop a column that carries a foreign key without copying the "
-                            "table; the field stays archived. Purge it after moving to PostgreSQL.")])
+    """Drop an archived column for good: the one step of schema evolution that deletes values.
+
+    The plan has refused it already where SQLite cannot drop the column (one carrying a foreign key).
+    """
     ops.drop_column(table, column, schema=store.schema)
 
 
-def _rename_column(conn: Connection, store: TenantStore, table: str, old: str, new: str) -> None:
+def rename_column(conn: Connection, store: TenantStore, table: str, old: str, new: str) -> None:
     conn.exec_driver_sql(f'ALTER TABLE {_qualified(store, table)} RENAME COLUMN "{old}" TO "{new}"')
 
 

@@ -1,11 +1,11 @@
 """Apply metadata changes to real tables, inside the caller's transaction.
 
-This planner handles what adds without risk: new objects, new fields,
-and switching a field's index, uniqueness or required-ness after checking the
-data allows it; and, through ``evolve``, renaming, archiving, restoring and
-(explicitly) purging a field. Changes that could lose data (type changes,
-removals without archive, object renames and removals) are refused before any
-DDL runs.
+The plan (``plan.py``) has already said what each change costs and refused the
+unsafe ones; this module runs the DDL: new objects and fields; index,
+uniqueness and required-ness switches (filling empty records if the admin said
+how); picklist value rewrites; type conversions through a new column
+(``convert``); and, through ``evolve``, renames, archives, restores and
+explicit purges. Removals without archive are refused before anything runs.
 """
 
 from __future__ import annotations
@@ -18,14 +18,17 @@ from alembic.operations import Operations
 from sqlalchemy import Connection, Table, func, select, update
 from sqlalchemy.schema import CreateColumn
 
+from trellis.metadata.conversions import converter
 from trellis.metadata.model import FieldDef, ObjectDef
 
-from ..errors import Conflict, FieldProblem, InvalidInput
-from . import evolve
+from ..errors import FieldProblem, InvalidInput
+from . import convert, evolve
+from .plan import Migration
 from .stores import TenantStore
 from .tables import field_column, field_indexes
 
-#: Field keys whose change only affects validation and display, never the table.
+#: Field keys whose change only affects validation and display, never the table
+#: (``values``: retired picklist values stay readable; mapped ones are rewritten).
 DISPLAY_KEYS = {"label", "help_text", "default", "values", "min", "max", "on_delete"}
 #: Field keys this planner can change on a live table after checking the data.
 TABLE_KEYS = {"indexed", "unique", "required"}
@@ -59,24 +62,29 @@ def check_supported(changes: Iterable[Mapping[str, Any]]) -> None:
         raise InvalidInput("This change cannot be applied.", problems)
 
 
-def apply_changes(conn: Connection, store: TenantStore, objects: Mapping[str, ObjectDef],
-                  old_tables: Mapping[str, Table], new_tables: Mapping[str, Table],
-                  changes: Iterable[Mapping[str, Any]]) -> None:
-    """Run the DDL for ``changes``; the caller commits it together with the revision."""
+def apply_changes(conn: Connection, store: TenantStore, old_objects: Mapping[str, ObjectDef],
+                  objects: Mapping[str, ObjectDef], old_tables: Mapping[str, Table], new_tables: Mapping[str, Table],
+                  changes: Iterable[Mapping[str, Any]], migration: Migration) -> None:
+    """Run the DDL for ``changes`` (already planned and found safe); the caller commits it with the revision."""
     created = {c["object"] for c in changes if c["op"] == "create_object"}
     for table in new_tables[next(iter(new_tables))].metadata.sorted_tables if new_tables else []:
         if table.name in created:
             table.create(conn)
     ops = Operations(MigrationContext.configure(conn))
     for change in sorted(changes, key=lambda c: _ORDER.get(c["op"], 9)):
+        name = change["object"]
         if change["op"] in EVOLVE_OPS:
             _evolve(conn, ops, store, objects, old_tables, new_tables, change)
         elif change["op"] == "add_field":
-            field = objects[change["object"]].field(change["field"])
-            _add_field(conn, ops, store, old_tables[change["object"]], new_tables[change["object"]], field)
-        elif change["op"] == "update_field" and TABLE_KEYS & set(change["keys"]):
-            field = objects[change["object"]].field(change["field"])
-            _alter_field(conn, ops, store, new_tables[change["object"]], field, set(change["keys"]))
+            field = objects[name].field(change["field"])
+            _add_field(conn, ops, store, old_tables[name], new_tables[name], field)
+        elif change["op"] == "convert_field":
+            new = objects[name].field(change["field"])
+            old = next(f for f in old_objects[name].fields if f.id == new.id)
+            _convert_field(conn, ops, store, new_tables[name], old, new, change["column"], migration)
+        elif change["op"] == "update_field":
+            field = objects[name].field(change["field"])
+            _update_field(conn, ops, store, new_tables[name], field, set(change["keys"]), migration)
 
 
 #: Archives and renames free names first, so an add or restore in the same revision can take them.
@@ -103,14 +111,6 @@ def _evolve(conn: Connection, ops: Operations, store: TenantStore, objects: Mapp
 def _add_field(conn: Connection, ops: Operations, store: TenantStore, old: Table, new: Table,
                field: FieldDef) -> None:
     rows = conn.execute(select(func.count()).select_from(old)).scalar()
-    if rows and field.required and field.default is None:
-        raise Conflict("A required field needs a default for the existing records.", [FieldProblem(
-            "default", f"{rows} existing records would have no {field.api_name}; give the field a default "
-                       "value to fill them in, or add it as optional first.")])
-    if rows > 1 and field.unique and field.default is not None:
-        raise Conflict("A unique field cannot fill existing records with one default.", [FieldProblem(
-            "default", f"{rows} existing records would share the default; remove the default or make the "
-                       "field not unique.")])
     column = field_column(field, store.schema)
     column.nullable = True
     if column.foreign_keys and conn.dialect.name == "sqlite":
@@ -123,40 +123,57 @@ def _add_field(conn: Connection, ops: Operations, store: TenantStore, old: Table
     else:
         ops.add_column(new.name, column, schema=store.schema)
     if rows and field.default is not None:
-        conn.execute(update(new).values({field.api_name: _typed_default(new, field)}))
-    if field.required and conn.dialect.name != "sqlite":
-        # SQLite cannot add NOT NULL to an existing column without copying the table;
-        # the record service enforces required-ness there.
-        ops.alter_column(new.name, field.api_name, nullable=False, schema=store.schema)
-    for index in field_indexes(new, field):
-        index.create(conn)
+        conn.execute(update(new).values({field.api_name: _typed(field, field.default)}))
+    _constrain(conn, ops, store, new, field)
 
 
-def _alter_field(conn: Connection, ops: Operations, store: TenantStore, table: Table, field: FieldDef,
-                 keys: set[str]) -> None:
+def _convert_field(conn: Connection, ops: Operations, store: TenantStore, table: Table, old: FieldDef,
+                   new: FieldDef, archive: str, migration: Migration) -> None:
+    """Convert every value into a new column in this transaction, then switch (large tables use a job)."""
+    convert.add_shadow(conn, ops, store, table.name, new)
+    convert.convert_rows(conn, store, table.name, old, new, converter(old, new))
+    convert.switch(conn, ops, store, table.name, new, archive)
+    _fill(conn, table, new, migration)
+    _constrain(conn, ops, store, table, new)
+
+
+def _update_field(conn: Connection, ops: Operations, store: TenantStore, table: Table, field: FieldDef,
+                  keys: set[str], migration: Migration) -> None:
     column = table.c[field.api_name]
-    if "required" in keys and field.required:
-        empty = conn.execute(select(func.count()).where(column.is_(None))).scalar()
-        if empty:
-            raise Conflict("Some records have no value for this field.", [FieldProblem(
-                "required", f"{empty} records have no {field.api_name}; fill them in before making it required.")])
+    if "required" in keys:
+        _fill(conn, table, field, migration)
+    if "values" in keys and field.type == "picklist":
+        for old_value, new_value in migration.value_map.items():
+            conn.execute(update(table).where(column == old_value).values({field.api_name: new_value}))
     if "required" in keys and conn.dialect.name != "sqlite":
         ops.alter_column(table.name, field.api_name, nullable=not field.required, schema=store.schema)
     if keys & {"indexed", "unique"}:
-        if field.unique:
-            duplicates = conn.execute(select(column).where(column.is_not(None)).group_by(column)
-                                      .having(func.count() > 1).limit(10)).scalars().all()
-            if duplicates:
-                raise Conflict("Duplicate values block uniqueness.", [FieldProblem(
-                    "unique", f"These values appear more than once: {', '.join(map(repr, duplicates))}.")])
         for prefix in ("uq", "ix"):
             ops.execute(f'DROP INDEX IF EXISTS {_index_name(store, f"{prefix}_{table.name}_{field.api_name}")}')
         for index in field_indexes(table, field):
             index.create(conn)
 
 
-def _typed_default(table: Table, field: FieldDef) -> Any:
-    return field.kind.make_field(field.options).deserialize(field.default)
+def _fill(conn: Connection, table: Table, field: FieldDef, migration: Migration) -> None:
+    """Give records without a value the admin's ``fill`` value, when a field becomes required."""
+    if field.required and migration.fill is not None:
+        column = table.c[field.api_name]
+        conn.execute(update(table).where(column.is_(None)).values({field.api_name: _typed(field, migration.fill)}))
+
+
+def _constrain(conn: Connection, ops: Operations, store: TenantStore, table: Table, field: FieldDef) -> None:
+    """NOT NULL and indexes of a column that has just got its values."""
+    if field.required and conn.dialect.name != "sqlite":
+        # SQLite cannot add NOT NULL to an existing column without copying the table;
+        # the record service enforces required-ness there.
+        ops.alter_column(table.name, field.api_name, nullable=False, schema=store.schema)
+    for index in field_indexes(table, field):
+        index.create(conn)
+
+
+def _typed(field: FieldDef, value: Any) -> Any:
+    """A value from metadata or the admin's migration options, loaded as the field's input would be."""
+    return field.kind.make_field(field.options).deserialize(value)
 
 
 def _index_name(store: TenantStore, name: str) -> str:

@@ -17,7 +17,8 @@ from typing import Any
 from flask import Blueprint, Response, request, url_for
 
 from trellis.platform.configuration import MetadataEditor
-from trellis.platform.errors import Forbidden, NotFound
+from trellis.platform.errors import FieldProblem, Forbidden, InvalidInput, NotFound
+from trellis.platform.storage.plan import Migration
 
 from .auth import caller
 from .payload import json_object, json_response
@@ -30,10 +31,13 @@ def list_objects() -> Response:
 
 def create_object() -> Response:
     body = json_object()
-    number = _editor().create_object(body)
+    editor = _editor(body)
+    number = editor.create_object(body)
+    if editor.dry_run:
+        return _planned(editor)
     created = _editor().object(body["api_name"])
     location = url_for(".get_object", name=created["api_name"])
-    return _answer(created, number, status=201, headers={"Location": location})
+    return _answer(created, number, editor, status=201, headers={"Location": location})
 
 
 def get_object(name: str) -> Response:
@@ -42,22 +46,26 @@ def get_object(name: str) -> Response:
 
 
 def update_object(name: str) -> Response:
-    editor = _editor()
-    editor.object(name)  # an unknown object is a 404 before the body is judged
+    _editor().object(name)  # an unknown object is a 404 before the body is judged
     body = json_object()
+    editor = _editor(body)
     number = editor.update_object(name, body)
+    if editor.dry_run:
+        return _planned(editor)
     renamed = body.get("api_name")
-    return _answer(_editor().object(renamed if isinstance(renamed, str) else name), number)
+    return _answer(_editor().object(renamed if isinstance(renamed, str) else name), number, editor)
 
 
 def add_field(name: str) -> Response:
-    editor = _editor()
-    editor.object(name)
+    _editor().object(name)
     body = json_object()
+    editor = _editor(body)
     number = editor.add_field(name, body)
+    if editor.dry_run:
+        return _planned(editor)
     field = _field(_editor().object(name), body["api_name"])
     location = url_for(".get_field", name=name, field=field["api_name"])
-    return _answer(field, number, status=201, headers={"Location": location})
+    return _answer(field, number, editor, status=201, headers={"Location": location})
 
 
 def get_field(name: str, field: str) -> Response:
@@ -66,12 +74,18 @@ def get_field(name: str, field: str) -> Response:
 
 
 def update_field(name: str, field: str) -> Response:
-    """Change a field's settings; a new ``api_name`` renames it (and its column), keeping every value."""
-    editor = _editor()
-    _field(editor.object(name), field)
+    """Change a field's settings: a new ``api_name`` renames it, a new ``type`` converts its values.
+
+    Send ``"migration": {...}`` beside the settings to make an unsafe change safe, and
+    ``?dry_run=true`` to see the plan and its impact without changing anything.
+    """
+    _field(_editor().object(name), field)
     body = json_object()
+    editor = _editor(body)
     number = editor.update_field(name, field, body)
-    return _answer(_field(_editor().object(name), body.get("api_name", field)), number)
+    if editor.dry_run:
+        return _planned(editor)
+    return _answer(_field(_editor().object(name), body.get("api_name", field)), number, editor)
 
 
 def archive_field(name: str, field: str) -> Response:
@@ -79,7 +93,7 @@ def archive_field(name: str, field: str) -> Response:
     editor = _editor()
     _field(editor.object(name), field)
     number = editor.archive_field(name, field)
-    return _answer(_editor().object(name), number)
+    return _planned(editor) if editor.dry_run else _answer(_editor().object(name), number, editor)
 
 
 def list_archived_fields(name: str) -> Response:
@@ -88,14 +102,16 @@ def list_archived_fields(name: str) -> Response:
 
 
 def restore_field(name: str, field_id: str) -> Response:
-    number = _editor().restore_field(name, field_id)
-    return _answer(_editor().object(name), number)
+    editor = _editor()
+    number = editor.restore_field(name, field_id)
+    return _planned(editor) if editor.dry_run else _answer(_editor().object(name), number, editor)
 
 
 def purge_field(name: str, field_id: str) -> Response:
     """The one request that deletes a field's values, and only of a field archived before."""
-    number = _editor().purge_field(name, field_id)
-    return _answer(_editor().object(name), number)
+    editor = _editor()
+    number = editor.purge_field(name, field_id)
+    return _planned(editor) if editor.dry_run else _answer(_editor().object(name), number, editor)
 
 
 def list_revisions() -> Response:
@@ -125,11 +141,30 @@ def register(bp: Blueprint) -> None:
 
 # -- helpers ----------------------------------------------------------------
 
-def _editor() -> MetadataEditor:
-    """An editor over the newest revision: each step of a request sees the one before it."""
+def _editor(body: dict[str, Any] | None = None) -> MetadataEditor:
+    """An editor over the newest revision: each step of a request sees the one before it.
+
+    A change request's body may carry ``migration`` (taken out here, it is not a setting)
+    and its query string ``dry_run=true``.
+    """
     _admin_only()
     who = caller()
-    return who.platform.editor(who.runtime(), who.actor)
+    migration = Migration.from_request(body.pop("migration", None)) if body is not None else None
+    return who.platform.editor(who.runtime(), who.actor, migration=migration, dry_run=_dry_run())
+
+
+def _dry_run() -> bool:
+    value = request.args.get("dry_run", "false")
+    if value not in ("true", "false"):
+        raise InvalidInput("dry_run is true or false.", [FieldProblem("dry_run", "Use dry_run=true or leave it out.")])
+    return value == "true"
+
+
+def _planned(editor: MetadataEditor) -> Response:
+    """A dry run's answer: the plan, with each step's impact; nothing was changed."""
+    plan = editor.last_plan.as_dict() if editor.last_plan else {"from_revision": _revision(editor), "safe": True,
+                                                                 "steps": []}
+    return json_response({"data": plan, "revision": _revision(editor)})
 
 
 def _admin_only() -> None:
@@ -157,5 +192,10 @@ def _field(document: dict[str, Any], name: str) -> dict[str, Any]:
     raise NotFound(f"There is no field '{name}' on {document['api_name']}.")
 
 
-def _answer(data: Any, revision: int, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return json_response({"data": data, "revision": revision}, status, headers)
+def _answer(data: Any, revision: int, editor: MetadataEditor | None = None, status: int = 200,
+            headers: dict[str, str] | None = None) -> Response:
+    """The answer to a read, or to a change with the plan that was applied."""
+    body = {"data": data, "revision": revision}
+    if editor is not None and editor.last_plan is not None:
+        body["plan"] = editor.last_plan.as_dict()
+    return json_response(body, status, headers)

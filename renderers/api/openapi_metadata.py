@@ -58,11 +58,15 @@ def _add_archive_paths(spec: APISpec, name: dict[str, Any]) -> None:
         "delete": _act("Purge an archived field: its column and values are deleted for good", "purge_field")})
 
 
+_DRY_RUN = {"name": "dry_run", "in": "query", "required": False, "schema": {"type": "boolean"},
+            "description": "true: answer with the migration plan and its impact, change nothing."}
+
+
 def _act(summary: str, operation: str) -> dict[str, Any]:
     """A change without a body that answers with the whole object document."""
-    return {"summary": summary, "operationId": operation, "tags": ["metadata"],
-            "responses": {"200": {"description": "Saved as a new revision.", "content": {
-                "application/json": {"schema": _answer(ref(_OBJECT))}}}, **problems(401, 403, 404, 409, 422)}}
+    return {"summary": summary, "operationId": operation, "tags": ["metadata"], "parameters": [_DRY_RUN],
+            "responses": {"200": {"description": "Saved as a new revision (or, in a dry run, the plan).", "content": {
+                "application/json": {"schema": _changed(ref(_OBJECT))}}}, **problems(400, 401, 403, 404, 409, 422)}}
 
 
 def _read(summary: str, operation: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -73,10 +77,20 @@ def _read(summary: str, operation: str, data: dict[str, Any]) -> dict[str, Any]:
 
 def _write(summary: str, operation: str, body: str, answer: str, status: int) -> dict[str, Any]:
     headers = {"Location": {"schema": {"type": "string"}}} if status == 201 else {}
-    return {"summary": summary, "operationId": operation, "tags": ["metadata"],
+    return {"summary": summary, "operationId": operation, "tags": ["metadata"], "parameters": [_DRY_RUN],
             "requestBody": {"required": True, "content": {"application/json": {"schema": ref(body)}}},
             "responses": {str(status): {"description": "Saved as a new revision.", "headers": headers, "content": {
-                "application/json": {"schema": _answer(ref(answer))}}}, **problems(400, 401, 403, 404, 409, 415, 422)}}
+                "application/json": {"schema": _changed(ref(answer))}}},
+                **({"200": {"description": "The dry run's plan; nothing was changed.", "content": {
+                    "application/json": {"schema": _answer(ref("MigrationPlan"))}}}} if status != 200 else {}),
+                **problems(400, 401, 403, 404, 409, 415, 422)}}
+
+
+def _changed(data: dict[str, Any]) -> dict[str, Any]:
+    """A change's answer: the saved document with the plan that was applied, or a dry run's plan."""
+    answer = _answer({"anyOf": [data, ref("MigrationPlan")]})
+    answer["properties"]["plan"] = ref("MigrationPlan")
+    return answer
 
 
 def _answer(data: dict[str, Any]) -> dict[str, Any]:
@@ -95,14 +109,38 @@ def _add_schemas(spec: APISpec) -> None:
         "type": "object", "additionalProperties": False,
         "properties": {key: _rewrite(obj["properties"][key]) for key in _CHANGEABLE_OBJECT_KEYS}})
     spec.components.schema("MetadataFieldChanges", {
-        "type": "object", "description": "Any settings of the field to change; the others stay as they are.",
-        "properties": {key: _rewrite(value) for key, value in field["properties"].items()
-                       if key not in ("id", "type")}})
+        "type": "object", "description": "Any settings of the field to change; the others stay as they are. "
+        "A new type converts the values through a new column and archives the old one.",
+        "properties": {**{key: _rewrite(value) for key, value in field["properties"].items() if key != "id"},
+                       "type": ref(f"{_FIELD}_field_type"), "migration": ref("Migration")}})
+    _add_plan_schemas(spec)
     spec.components.schema("Revision", {
         "type": "object", "required": ["number", "created_at", "author_id", "summary", "changes"], "properties": {
             "number": {"type": "integer"}, "created_at": {"type": ["string", "null"], "format": "date-time"},
             "author_id": {"type": ["integer", "null"]}, "summary": {"type": "string"},
             "changes": {"type": "array", "items": {"type": "object"}}}})
+
+
+def _add_plan_schemas(spec: APISpec) -> None:
+    spec.components.schema("Migration", {
+        "type": "object", "additionalProperties": False,
+        "description": "What makes an unsafe change safe; see the plan's blocking reasons.",
+        "properties": {
+            "fill": {"description": "Value for records without one, when a field becomes required."},
+            "keep_unconvertible": {"type": "boolean", "description": "Convert anyway; values that do not "
+                                   "convert are left empty (the archived column keeps them)."},
+            "value_map": {"type": "object", "additionalProperties": {"type": "string"},
+                          "description": "Picklist values to rewrite in the records: old → new."}}})
+    step = {"type": "object", "required": ["op", "target", "summary", "rows", "safe", "blocking", "notes", "samples"],
+            "properties": {"op": {"type": "string"}, "target": {"type": "string"}, "summary": {"type": "string"},
+                           "rows": {"type": "integer"}, "safe": {"type": "boolean"},
+                           "blocking": {"type": "array", "items": {"type": "string"}},
+                           "notes": {"type": "array", "items": {"type": "string"}},
+                           "samples": {"type": "array", "items": {"type": "object"}}}}
+    spec.components.schema("MigrationPlan", {
+        "type": "object", "required": ["from_revision", "safe", "steps"], "properties": {
+            "from_revision": {"type": "integer"}, "safe": {"type": "boolean"},
+            "steps": {"type": "array", "items": step}}})
 
 
 def _field_variants(field: dict[str, Any]) -> dict[str, Any]:

@@ -43,7 +43,8 @@ class PreconditionFailed(TrellisError):
 
 
 def problem(status: int, title: str, detail: str, errors: Iterable[FieldProblem] = (),
-            kind: str = "about:blank", headers: Mapping[str, str] | None = None) -> Response:
+            kind: str = "about:blank", headers: Mapping[str, str] | None = None,
+            extra: Mapping[str, Any] | None = None) -> Response:
     """One problem document as a response; ``errors`` is always present so clients can rely on it."""
     body = {
         "type": kind,
@@ -52,6 +53,7 @@ def problem(status: int, title: str, detail: str, errors: Iterable[FieldProblem]
         "detail": detail,
         "instance": request.path,
         "errors": [{"field": p.field, "message": p.message} for p in errors],
+        **(extra or {}),
     }
     response = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_TYPE)
     response.headers.update(headers or {})
@@ -62,7 +64,7 @@ def from_trellis_error(error: TrellisError) -> Response:
     name = "BadRequest" if type(error) is TrellisError else type(error).__name__
     kind = TYPE_BASE + re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
     headers = {"WWW-Authenticate": _challenge()} if error.status == 401 else None
-    return problem(error.status, error.title, error.detail, error.problems, kind, headers)
+    return problem(error.status, error.title, error.detail, error.problems, kind, headers, error.extra)
 
 
 def from_http_exception(error: HTTPException) -> Response:

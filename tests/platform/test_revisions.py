@@ -50,6 +50,7 @@ def test_every_change_appends_a_revision_with_author_summary_and_changes(crm: Cr
 
 def test_refused_changes_leave_no_revision(crm: Crm) -> None:
     crm.create(LEAD)
+    crm.records.create("lead", {"name": "Ada"})  # not a number, so the type change is refused
     for bad in ({"type": "integer"}, {"label": ""}):
         with pytest.raises(TrellisError):
             crm.editor().update_field("lead", "name", bad)

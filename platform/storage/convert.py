@@ -1,0 +1,138 @@
+"""Changing a field's type through a new column, so no original value is ever lost.
+
+The converted values are written into a shadow column (``zz_converting_<id>``)
+beside the live one, in batches of rows ordered by id. When every row is done,
+``switch`` archives the live column under an archive name (every original
+value stays visible and restorable there) and gives the shadow column the
+field's name. Small tables do all of it in the metadata editor's transaction;
+large ones run the batches as a job, each batch committed with its checkpoint,
+and switch in a last short transaction that also re-converts rows people
+changed meanwhile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from alembic.operations import Operations
+from marshmallow import ValidationError
+from sqlalchemy import Column, Connection, DateTime, MetaData, Table, bindparam, select, update
+from sqlalchemy.types import TypeEngine
+
+from trellis.metadata.model import FieldDef
+
+from . import evolve
+from .stores import TenantStore
+from .tables import RecordId, column_type
+
+#: Rows read, converted and written per statement pair.
+BATCH_SIZE = 5000
+#: How many failing values an impact report quotes.
+SAMPLES = 10
+
+
+def shadow_column(field_id: str) -> str:
+    """Where the converted values collect until the switch."""
+    return f"zz_converting_{field_id.removeprefix('fld_')}"
+
+
+@dataclass
+class Failures:
+    """The values a conversion could not carry over: how many, and the first few with the reason."""
+
+    count: int = 0
+    samples: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, record_id: int, value: Any, reason: str) -> None:
+        self.count += 1
+        if len(self.samples) < SAMPLES:
+            self.samples.append({"id": record_id, "value": value, "reason": reason})
+
+
+def find_failures(conn: Connection, store: TenantStore, table: str, column: str, old_type: TypeEngine,
+                  convert: Callable[[Any], Any]) -> Failures:
+    """Try the conversion on every stored value without writing anything (the dry run's impact)."""
+    failures = Failures()
+    for rows in _batches(conn, _pair(store, table, column, old_type, None), 0, None):
+        for record_id, value in rows:
+            _convert_one(convert, record_id, value, failures)
+    return failures
+
+
+def add_shadow(conn: Connection, ops: Operations, store: TenantStore, table: str, new: FieldDef) -> None:
+    """A nullable column of the new type, without constraints until the switch."""
+    ops.add_column(table, Column(shadow_column(new.id), column_type(new), nullable=True), schema=store.schema)
+
+
+def convert_rows(conn: Connection, store: TenantStore, table: str, old: FieldDef, new: FieldDef,
+                 convert: Callable[[Any], Any], *, after_id: int = 0, limit: int | None = None,
+                 changed_since: datetime | None = None) -> tuple[int, int, Failures]:
+    """Convert up to ``limit`` batches of rows with ids above ``after_id`` into the shadow column.
+
+    Returns (last id done, rows converted, failures). ``changed_since`` limits the
+    work to rows updated since then (the switch's catch-up pass).
+    """
+    pair = _pair(store, table, old.api_name, column_type(old), column_type(new), shadow_column(new.id))
+    write = (update(pair).where(pair.c.id == bindparam("_id"))
+             .values({shadow_column(new.id): bindparam("_value")}))
+    failures, done, last = Failures(), 0, after_id
+    for rows in _batches(conn, pair, after_id, limit, changed_since):
+        values = [{"_id": record_id, "_value": _convert_one(convert, record_id, value, failures)}
+                  for record_id, value in rows]
+        conn.execute(write, values)
+        done, last = done + len(rows), rows[-1][0]
+    return last, done, failures
+
+
+def switch(conn: Connection, ops: Operations, store: TenantStore, table: str, new: FieldDef, archive: str) -> None:
+    """Archive the live column, then give the shadow column the field's name (constraints are the caller's)."""
+    evolve.archive_field(conn, ops, store, table, new.api_name, archive)
+    evolve.rename_column(conn, store, table, shadow_column(new.id), new.api_name)
+
+
+def _convert_one(convert: Callable[[Any], Any], record_id: int, value: Any, failures: Failures) -> Any:
+    try:
+        return convert(value)
+    except ValidationError as error:
+        failures.add(record_id, _plain(value), _first_message(error.messages))
+        return None
+
+
+def _batches(conn: Connection, pair: Table, after_id: int, limit: int | None,
+             changed_since: datetime | None = None) -> Iterator[list[tuple[int, Any]]]:
+    """Rows (id, value) with a value, in id order, ``BATCH_SIZE`` at a time (keyset, so each read is cheap)."""
+    value = pair.c[list(pair.c.keys())[1]]
+    taken = 0
+    while limit is None or taken < limit:
+        query = select(pair.c.id, value).where(pair.c.id > after_id, value.is_not(None))
+        if changed_since is not None:
+            query = query.where(pair.c.updated_at >= changed_since)
+        rows = [tuple(row) for row in conn.execute(query.order_by(pair.c.id).limit(BATCH_SIZE))]
+        if not rows:
+            return
+        yield rows
+        after_id, taken = rows[-1][0], taken + 1
+
+
+def _pair(store: TenantStore, table: str, column: str, old_type: TypeEngine, new_type: TypeEngine | None,
+          shadow: str | None = None) -> Table:
+    """A throwaway Table with just the columns a conversion reads and writes."""
+    columns = [Column("id", RecordId, primary_key=True), Column(column, old_type),
+               Column("updated_at", DateTime(timezone=True))]
+    if shadow and new_type is not None:
+        columns.append(Column(shadow, new_type))
+    return Table(table, MetaData(schema=store.schema), *columns)
+
+
+def _plain(value: Any) -> Any:
+    return value if isinstance(value, str | int | float | bool | list) or value is None else str(value)
+
+
+def _first_message(messages: Any) -> str:
+    while isinstance(messages, list | dict):
+        messages = next(iter(messages.values() if isinstance(messages, dict) else messages), "")
+    return str(messages)
+

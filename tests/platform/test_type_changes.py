@@ -1,0 +1,143 @@
+"""Changing a field's type, making fields required or unique, retiring picklist values: planned first.
+
+An admin sees what a change will do to the data before it happens (dry run),
+an unsafe change is refused with the values that would not survive and leaves
+the tables and data exactly as they were, and a type change converts through a
+new column while the old values stay archived and restorable.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from crm_kit import Crm
+
+from trellis.platform.errors import Conflict
+from trellis.platform.storage.plan import Migration
+
+LEAD = {"api_name": "lead", "label": "Lead", "fields": [
+    {"api_name": "name", "label": "Name", "type": "text"},
+    {"api_name": "phone", "label": "Phone", "type": "text"},
+    {"api_name": "budget", "label": "Budget", "type": "decimal"},
+    {"api_name": "rating", "label": "Rating", "type": "picklist", "values": [
+        {"value": "hot", "label": "Hot"}, {"value": "warm", "label": "Warm"}, {"value": "cold", "label": "Cold"}]},
+]}
+
+
+def state(crm: Crm) -> tuple:
+    """Everything an admin could notice: tables, columns, revision and every stored value."""
+    columns = tuple(sorted(crm.columns("lead")))
+    rows = crm.sql(f"SELECT {', '.join(columns)} FROM {{t}}lead ORDER BY id")
+    return crm.tables(), columns, crm.revision(), rows
+
+
+@pytest.fixture
+def leads(crm: Crm) -> Crm:
+    crm.create(LEAD)
+    for name, phone, budget, rating in [("Ada", "42", "10.50", "hot"), ("Bob", " 7 ", None, "warm"),
+                                        ("Cy", None, "3", "cold"), ("Di", "n/a", "99.99", None)]:
+        crm.records.create("lead", {"name": name, "phone": phone, "budget": budget, "rating": rating})
+    return crm
+
+
+def test_a_dry_run_reports_the_values_that_would_not_convert_and_changes_nothing(leads: Crm) -> None:
+    before = state(leads)
+    editor = leads.platform.editor(leads.runtime, leads.actor, dry_run=True)
+    assert editor.update_field("lead", "phone", {"type": "integer"}) == before[2]
+    plan = editor.last_plan.as_dict()
+    [step] = plan["steps"]
+    assert plan["safe"] is False and step["op"] == "convert_field" and step["rows"] == 4
+    assert step["samples"] == [{"id": 4, "value": "n/a", "reason": "'n/a' is not a number."}]
+    assert "1 values of phone cannot become an integer (first 1: 'n/a')" in step["blocking"][0]
+    assert state(leads) == before
+
+
+def test_a_refused_type_change_carries_its_impact_and_is_not_half_applied(leads: Crm) -> None:
+    before = state(leads)
+    with pytest.raises(Conflict) as error:
+        leads.editor().update_field("lead", "phone", {"type": "integer"})
+    assert "keep_unconvertible" in error.value.detail
+    assert error.value.extra["plan"]["steps"][0]["samples"][0]["value"] == "n/a"
+    assert state(leads) == before
+
+
+def test_a_type_change_converts_through_a_new_column_and_archives_the_originals(leads: Crm) -> None:
+    editor = leads.platform.editor(leads.runtime, leads.actor, migration=Migration(keep_unconvertible=True))
+    editor.update_field("lead", "phone", {"type": "integer"})
+    phones = {r["name"]: r["phone"] for r in leads.records.list("lead").records}
+    assert phones == {"Ada": 42, "Bob": 7, "Cy": None, "Di": None}
+    [archived] = leads.editor().archived_fields("lead")
+    assert archived["field"]["type"] == "text" and archived["replaced_by"] == leads.runtime.object("lead").field(
+        "phone").id
+    originals = leads.sql(f"SELECT {archived['column']} FROM {{t}}lead ORDER BY id")
+    assert [r[0] for r in originals] == ["42", " 7 ", None, "n/a"]
+    # The originals come back under another name: rename the converted field, restore the archive.
+    leads.editor().update_field("lead", "phone", {"api_name": "phone_number"})
+    leads.editor().restore_field("lead", archived["field"]["id"])
+    back = {r["name"]: (r["phone"], r["phone_number"]) for r in leads.records.list("lead").records}
+    assert back["Di"] == ("n/a", None) and back["Ada"] == ("42", 42)
+
+
+def test_numbers_become_text_exactly(leads: Crm) -> None:
+    leads.editor().update_field("lead", "budget", {"type": "text"})
+    budgets = {r["name"]: r["budget"] for r in leads.records.list("lead").records}
+    assert budgets == {"Ada": "10.50", "Bob": None, "Cy": "3.00", "Di": "99.99"}
+
+
+def test_text_becomes_a_picklist_and_unknown_values_are_named(leads: Crm) -> None:
+    values = [{"value": "42", "label": "Forty-two"}, {"value": "7", "label": "Seven"}]
+    with pytest.raises(Conflict) as error:
+        leads.editor().update_field("lead", "phone", {"type": "picklist", "values": values})
+    assert [s["value"] for s in error.value.extra["plan"]["steps"][0]["samples"]] == ["n/a"]
+
+
+def test_becoming_required_names_the_empty_records_and_can_fill_them(leads: Crm) -> None:
+    with pytest.raises(Conflict, match="1 records have no budget, which is becoming required"):
+        leads.editor().update_field("lead", "budget", {"required": True})
+    editor = leads.platform.editor(leads.runtime, leads.actor, migration=Migration(fill="0"))
+    editor.update_field("lead", "budget", {"required": True})
+    assert "1 records without budget are filled with '0'." in editor.last_plan.steps[0].notes
+    budgets = {r["name"]: r["budget"] for r in leads.records.list("lead").records}
+    assert budgets["Bob"] == 0 and budgets["Ada"] == 10.5
+
+
+def test_a_fill_value_of_the_wrong_type_is_refused(leads: Crm) -> None:
+    before = state(leads)
+    editor = leads.platform.editor(leads.runtime, leads.actor, migration=Migration(fill="lots"))
+    with pytest.raises(Conflict) as error:
+        editor.update_field("lead", "budget", {"required": True})
+    assert any(p.field == "$.migration.fill" for p in error.value.problems)
+    assert state(leads) == before
+
+
+def test_duplicates_blocking_uniqueness_are_listed(leads: Crm) -> None:
+    leads.records.create("lead", {"name": "Ada"})
+    with pytest.raises(Conflict) as error:
+        leads.editor().update_field("lead", "name", {"unique": True})
+    assert error.value.extra["plan"]["steps"][0]["samples"] == [{"value": "Ada", "count": 2}]
+
+
+def test_picklist_values_are_renamed_in_the_rows_and_retired_ones_stay_readable(leads: Crm) -> None:
+    values = [{"value": "hot", "label": "Hot"}, {"value": "lukewarm", "label": "Lukewarm"}]
+    editor = leads.platform.editor(leads.runtime, leads.actor, migration=Migration(value_map={"warm": "lukewarm"}))
+    editor.update_field("lead", "rating", {"values": values})
+    notes = editor.last_plan.steps[0].notes
+    assert "1 records change from 'warm' to 'lukewarm'." in notes
+    assert "1 records keep the retired value 'cold': still shown, no longer offered." in notes
+    ratings = {r["name"]: r["rating"] for r in leads.records.list("lead").records}
+    assert ratings == {"Ada": "hot", "Bob": "lukewarm", "Cy": "cold", "Di": None}
+
+
+def test_a_mapping_to_an_unknown_value_is_refused(leads: Crm) -> None:
+    values = [{"value": "hot", "label": "Hot"}]
+    editor = leads.platform.editor(leads.runtime, leads.actor, migration=Migration(value_map={"warm": "tepid"}))
+    with pytest.raises(Conflict, match="'warm' is mapped to 'tepid'"):
+        editor.update_field("lead", "rating", {"values": values})
+
+
+def test_a_larger_precision_converts_and_keeps_every_digit(leads: Crm) -> None:
+    leads.editor().update_field("lead", "budget", {"precision": 20, "scale": 4})
+    record = leads.records.list("lead").records[0]
+    assert Decimal(str(record["budget"])) == Decimal("10.5")
+    assert leads.editor().archived_fields("lead")[0]["field"].get("precision") is None
