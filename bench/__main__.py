@@ -13,9 +13,9 @@ import os
 import sys
 import tempfile
 
-from . import list_records
+from . import list_records, schema
 
-BENCHMARKS = {"list": list_records.run}
+BENCHMARKS = {"list": list_records.run, "schema": schema.run}
 
 
 def main(argv: list[str] | None = None) -> int:

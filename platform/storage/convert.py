@@ -19,7 +19,7 @@ from typing import Any
 
 from alembic.operations import Operations
 from marshmallow import ValidationError
-from sqlalchemy import Column, Connection, DateTime, MetaData, Table, bindparam, select, update
+from sqlalchemy import JSON, Column, Connection, DateTime, MetaData, Table, bindparam, select, text, update
 from sqlalchemy.types import TypeEngine
 
 from trellis.metadata.model import FieldDef
@@ -76,15 +76,30 @@ def convert_rows(conn: Connection, store: TenantStore, table: str, old: FieldDef
     work to rows updated since then (the switch's catch-up pass).
     """
     pair = _pair(store, table, old.api_name, column_type(old), column_type(new), shadow_column(new.id))
-    write = (update(pair).where(pair.c.id == bindparam("_id"))
-             .values({shadow_column(new.id): bindparam("_value")}))
+    write = _writer(conn, pair, shadow_column(new.id))
     failures, done, last = Failures(), 0, after_id
     for rows in _batches(conn, pair, after_id, limit, changed_since):
-        values = [{"_id": record_id, "_value": _convert_one(convert, record_id, value, failures)}
-                  for record_id, value in rows]
-        conn.execute(write, values)
+        write([record_id for record_id, _ in rows],
+              [_convert_one(convert, record_id, value, failures) for record_id, value in rows])
         done, last = done + len(rows), rows[-1][0]
     return last, done, failures
+
+
+def _writer(conn: Connection, pair: Table, shadow: str) -> Callable[[list[int], list[Any]], None]:
+    """Writes one batch of converted values: on PostgreSQL as one statement joining two arrays."""
+    target = pair.c[shadow]
+    if conn.dialect.name == "postgresql" and not isinstance(target.type, JSON):
+        array_type = target.type.compile(dialect=conn.dialect)
+        statement = text(f'UPDATE {_qualified(pair)} AS t SET "{shadow}" = v.value FROM unnest('
+                         f"CAST(:ids AS BIGINT[]), CAST(:values AS {array_type}[])) AS v(id, value) WHERE t.id = v.id")
+        return lambda ids, values: conn.execute(statement, {"ids": ids, "values": values})
+    statement = update(pair).where(pair.c.id == bindparam("_id")).values({shadow: bindparam("_value")})
+    return lambda ids, values: conn.execute(statement, [{"_id": i, "_value": v} for i, v in zip(ids, values,
+                                                                                                   strict=True)])
+
+
+def _qualified(table: Table) -> str:
+    return f'"{table.schema}"."{table.name}"' if table.schema else f'"{table.name}"'
 
 
 def switch(conn: Connection, ops: Operations, store: TenantStore, table: str, new: FieldDef, archive: str) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
-from sqlalchemy import Connection, Table, func, select, update
+from sqlalchemy import Connection, Table, update
 from sqlalchemy.schema import CreateColumn
 
 from trellis.metadata.conversions import converter
@@ -110,7 +110,6 @@ def _evolve(conn: Connection, ops: Operations, store: TenantStore, objects: Mapp
 
 def _add_field(conn: Connection, ops: Operations, store: TenantStore, old: Table, new: Table,
                field: FieldDef) -> None:
-    rows = conn.execute(select(func.count()).select_from(old)).scalar()
     column = field_column(field, store.schema)
     column.nullable = True
     if column.foreign_keys and conn.dialect.name == "sqlite":
@@ -122,7 +121,7 @@ def _add_field(conn: Connection, ops: Operations, store: TenantStore, old: Table
                              f'REFERENCES "{key.target_fullname.split(".")[0]}" (id) ON DELETE {key.ondelete}')
     else:
         ops.add_column(new.name, column, schema=store.schema)
-    if rows and field.default is not None:
+    if field.default is not None:
         conn.execute(update(new).values({field.api_name: _typed(field, field.default)}))
     _constrain(conn, ops, store, new, field)
 

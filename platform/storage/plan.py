@@ -64,7 +64,8 @@ class Step:
     op: str
     target: str
     summary: str
-    rows: int = 0
+    #: Records the step reads or rewrites; ``None`` for catalog-only steps, which never count a table.
+    rows: int | None = None
     blocking: list[FieldProblem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     samples: list[dict[str, Any]] = field(default_factory=list)
@@ -107,7 +108,7 @@ class Planner:
         op, name, field_name = change["op"], change["object"], change.get("field")
         target = f"{name}.{field_name}" if field_name else name
         table = self.old_tables.get(change["from"] if op == "rename_object" else name)
-        step = Step(op, target, _SUMMARIES[op].format(**change), rows=self._count(table) if table is not None else 0)
+        step = Step(op, target, _SUMMARIES[op].format(**change))
         check = getattr(self, f"_{op}", None)
         if check is not None and table is not None:
             check(step, change, table)
@@ -117,6 +118,9 @@ class Planner:
 
     def _add_field(self, step: Step, change: Mapping[str, Any], table: Table) -> None:
         new = self.new[change["object"]].field(change["field"])
+        if not new.required and new.default is None:
+            return  # a catalog-only change on PostgreSQL: no need to count a big table
+        step.rows = self._count(table)
         if step.rows and new.required and new.default is None:
             step.blocking.append(FieldProblem("default", f"{step.rows} existing records would have no "
                                  f"{new.api_name}; give it a default to fill them, or add it as optional first."))
@@ -129,6 +133,8 @@ class Planner:
     def _update_field(self, step: Step, change: Mapping[str, Any], table: Table) -> None:
         old, new = self._fields(change)
         keys, column = set(change["keys"]), table.c[old.api_name]
+        if keys & {"required", "unique", "values"}:
+            step.rows = self._count(table)
         if "required" in keys and new.required:
             self._check_empty(step, column, new)
         if "unique" in keys and new.unique:
@@ -152,6 +158,7 @@ class Planner:
 
     def _convert_field(self, step: Step, change: Mapping[str, Any], table: Table) -> None:
         old, new = self._fields(change)
+        step.rows = self._count(table)
         impossible = conversion_problem(old, new)
         if impossible:
             step.blocking.append(FieldProblem("type", impossible))

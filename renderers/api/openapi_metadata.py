@@ -133,7 +133,7 @@ def _add_plan_schemas(spec: APISpec) -> None:
                           "description": "Picklist values to rewrite in the records: old → new."}}})
     step = {"type": "object", "required": ["op", "target", "summary", "rows", "safe", "blocking", "notes", "samples"],
             "properties": {"op": {"type": "string"}, "target": {"type": "string"}, "summary": {"type": "string"},
-                           "rows": {"type": "integer"}, "safe": {"type": "boolean"},
+                           "rows": {"type": ["integer", "null"]}, "safe": {"type": "boolean"},
                            "blocking": {"type": "array", "items": {"type": "string"}},
                            "notes": {"type": "array", "items": {"type": "string"}},
                            "samples": {"type": "array", "items": {"type": "object"}}}}
