@@ -21,6 +21,7 @@ from trellis.metadata.validation import Problem, validate_field, validate_object
 from . import revisions
 from .errors import Conflict, FieldProblem, InvalidInput, NotFound
 from .records.service import Actor
+from .rollback import rollback_documents
 from .runtime import TenantRuntime
 from .storage.evolve import archive_column
 from .storage.migrate import apply_changes, check_supported
@@ -158,6 +159,22 @@ class MetadataEditor:
         entry = _archived_entry(current, field)
         current["archived_fields"].remove(entry)
         return self._replace(object_name, current, f"Purged field {object_name}.{entry['field']['api_name']}")
+
+    def revision(self, number: int) -> revisions.Revision:
+        """One revision with its documents; a number that never existed is not found."""
+        with self.runtime.store.engine.connect() as conn:
+            if not 1 <= number <= revisions.current_number(conn, self.runtime.store):
+                raise NotFound(f"There is no revision {number}.")
+            return revisions.load(conn, self.runtime.store, number)
+
+    def diff(self, first: int, second: int) -> list[dict[str, Any]]:
+        """The changes that turn revision ``first`` into ``second`` (either may be the older one)."""
+        return diff_objects(self.revision(first).documents, self.revision(second).documents)
+
+    def rollback(self, number: int) -> int:
+        """Make revision ``number``'s configuration current again, as a new revision that loses nothing."""
+        documents = rollback_documents(self.objects(), self.revision(number).documents, number, self.actor.user_id)
+        return self._save(documents, f"Rolled back to revision {number}")
 
     def _replace(self, name: str, doc: dict[str, Any], summary: str) -> int:
         return self._save([doc if d["api_name"] == name else d for d in self.objects()], summary)

@@ -117,10 +117,33 @@ def purge_field(name: str, field_id: str) -> Response:
 def list_revisions() -> Response:
     """The change log, newest first, without the full documents of each revision."""
     editor = _editor()
-    history = editor.history()
-    data = [{"number": r.number, "created_at": _utc(r.created_at), "author_id": r.author_id,
-             "summary": r.summary, "changes": r.changes} for r in history]
+    data = [_revision_summary(revision) for revision in editor.history()]
     return json_response({"data": data, "revision": _revision(editor)})
+
+
+def get_revision(number: int) -> Response:
+    """One revision whole: its documents, changes, author and time."""
+    editor = _editor()
+    revision = editor.revision(number)
+    return _answer({**_revision_summary(revision), "documents": revision.documents}, _revision(editor))
+
+
+def diff_revisions(number: int, other: int) -> Response:
+    """What changed from revision ``number`` to ``other``, as the planner's change records."""
+    editor = _editor()
+    return _answer(editor.diff(number, other), _revision(editor))
+
+
+def rollback(number: int) -> Response:
+    """Make an earlier revision's configuration current again, as a new revision; nothing is lost."""
+    editor = _editor()
+    changed = editor.rollback(number)
+    return _planned(editor) if editor.dry_run else _answer(_editor().objects(), changed, editor)
+
+
+def _revision_summary(revision: Any) -> dict[str, Any]:
+    return {"number": revision.number, "created_at": _utc(revision.created_at), "author_id": revision.author_id,
+            "summary": revision.summary, "changes": revision.changes}
 
 
 def register(bp: Blueprint) -> None:
@@ -137,6 +160,9 @@ def register(bp: Blueprint) -> None:
     bp.add_url_rule(one + "/archived-fields/<field_id>/restore", view_func=restore_field, methods=["POST"])
     bp.add_url_rule(one + "/archived-fields/<field_id>", view_func=purge_field, methods=["DELETE"])
     bp.add_url_rule("/metadata/revisions", view_func=list_revisions, methods=["GET"])
+    bp.add_url_rule("/metadata/revisions/<int:number>", view_func=get_revision, methods=["GET"])
+    bp.add_url_rule("/metadata/revisions/<int:number>/diff/<int:other>", view_func=diff_revisions, methods=["GET"])
+    bp.add_url_rule("/metadata/revisions/<int:number>/rollback", view_func=rollback, methods=["POST"])
 
 
 # -- helpers ----------------------------------------------------------------

@@ -43,6 +43,24 @@ def add_metadata(spec: APISpec) -> None:
     _add_archive_paths(spec, name)
     spec.path(path="/metadata/revisions", operations={
         "get": _read("The revision log, newest first", "list_revisions", {"type": "array", "items": ref("Revision")})})
+    _add_revision_paths(spec)
+
+
+def _add_revision_paths(spec: APISpec) -> None:
+    number = {"name": "number", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+    other = {**number, "name": "other"}
+    spec.path(path="/metadata/revisions/{number}", parameters=[number], operations={
+        "get": _read("One revision with its documents", "get_revision", {"allOf": [ref("Revision"), {
+            "type": "object", "required": ["documents"], "properties": {
+                "documents": {"type": "array", "items": ref(_OBJECT)}}}]})})
+    spec.path(path="/metadata/revisions/{number}/diff/{other}", parameters=[number, other], operations={
+        "get": _read("The changes from one revision to another", "diff_revisions",
+                     {"type": "array", "items": {"type": "object"}})})
+    rollback = _act("Roll back to a revision: a new revision with its configuration; fields added since are "
+                    "archived, nothing is lost", "rollback")
+    rollback["responses"]["200"]["content"]["application/json"]["schema"] = _changed(
+        {"type": "array", "items": ref(_OBJECT)})
+    spec.path(path="/metadata/revisions/{number}/rollback", parameters=[number], operations={"post": rollback})
 
 
 def _add_archive_paths(spec: APISpec, name: dict[str, Any]) -> None:

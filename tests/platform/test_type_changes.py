@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 from crm_kit import Crm
 
-from trellis.platform.errors import Conflict
+from trellis.platform.errors import Conflict, InvalidInput, NotFound
 from trellis.platform.storage.plan import Migration
 
 LEAD = {"api_name": "lead", "label": "Lead", "fields": [
@@ -141,3 +141,44 @@ def test_a_larger_precision_converts_and_keeps_every_digit(leads: Crm) -> None:
     record = leads.records.list("lead").records[0]
     assert Decimal(str(record["budget"])) == Decimal("10.5")
     assert leads.editor().archived_fields("lead")[0]["field"].get("precision") is None
+
+
+def test_rollback_is_a_new_revision_that_archives_what_came_after(leads: Crm) -> None:
+    start = leads.revision()
+    leads.editor().add_field("lead", {"api_name": "city", "label": "City", "type": "text"})
+    leads.records.create("lead", {"name": "Eve", "city": "Oslo"})
+    leads.editor().update_field("lead", "name", {"api_name": "full_name"})
+    leads.editor().archive_field("lead", "rating")
+    assert sorted(c["op"] for c in leads.editor().diff(start, leads.revision())) == [
+        "add_field", "archive_field", "rename_field"]
+    number = leads.editor().rollback(start)
+    assert number == start + 4 and leads.history()[0].summary == f"Rolled back to revision {start}"
+    eve = next(r for r in leads.records.list("lead").records if r["name"] == "Eve")
+    assert eve["rating"] is None and "city" not in eve
+    assert {r["name"]: r["rating"] for r in leads.records.list("lead").records}["Ada"] == "hot"
+    [city] = leads.editor().archived_fields("lead")
+    assert city["field"]["api_name"] == "city"
+    assert leads.sql(f"SELECT {city['column']} FROM {{t}}lead WHERE name = 'Eve'") == [("Oslo",)]
+
+
+def test_rollback_past_a_type_change_converts_back_and_keeps_both(leads: Crm) -> None:
+    start = leads.revision()
+    leads.editor().update_field("lead", "budget", {"type": "text"})
+    leads.records.create("lead", {"name": "Fay", "budget": "plenty"})
+    with pytest.raises(Conflict, match="plenty"):
+        leads.editor().rollback(start)
+    editor = leads.platform.editor(leads.runtime, leads.actor, migration=Migration(keep_unconvertible=True))
+    editor.rollback(start)
+    budgets = {r["name"]: r["budget"] for r in leads.records.list("lead").records}
+    assert budgets["Ada"] == 10.5 and budgets["Fay"] is None
+    texts = [e for e in leads.editor().archived_fields("lead") if e["field"]["type"] == "text"]
+    assert any(leads.sql(f"SELECT {e['column']} FROM {{t}}lead WHERE name = 'Fay'") == [("plenty",)] for e in texts)
+
+
+def test_rollback_past_an_objects_creation_is_refused(leads: Crm) -> None:
+    start = leads.revision()
+    leads.create({"api_name": "task", "label": "Task", "fields": [{"api_name": "title", "label": "T", "type": "text"}]})
+    with pytest.raises(InvalidInput, match="revision"):
+        leads.editor().rollback(start)
+    with pytest.raises(NotFound):
+        leads.editor().rollback(999)

@@ -68,3 +68,21 @@ def test_bad_migration_options_name_the_path(client, api, auth, problem_fields):
     answer = client.patch(f"{api}/metadata/objects/account/fields/name?dry_run=maybe", headers=auth,
                           json={"label": "Name"})
     assert answer.status_code == 422 and problem_fields(answer) == ["dry_run"]
+
+
+def test_revisions_can_be_read_compared_and_rolled_back(client, api, auth, problem_fields):
+    log = client.get(f"{api}/metadata/revisions", headers=auth).get_json()
+    start = log["revision"]
+    _accounts_with_employees(client, api, auth, ["12"])
+    one = client.get(f"{api}/metadata/revisions/{start}", headers=auth).get_json()["data"]
+    assert one["number"] == start and "headcount" not in str(one["documents"])
+    diff = client.get(f"{api}/metadata/revisions/{start}/diff/{start + 1}", headers=auth).get_json()["data"]
+    assert diff == [{"op": "add_field", "object": "account", "field": "headcount"}]
+    planned = client.post(f"{api}/metadata/revisions/{start}/rollback?dry_run=true", headers=auth).get_json()
+    assert [s["op"] for s in planned["data"]["steps"]] == ["archive_field"] and planned["revision"] == start + 1
+    rolled = client.post(f"{api}/metadata/revisions/{start}/rollback", headers=auth)
+    assert rolled.status_code == 200 and rolled.get_json()["revision"] == start + 2
+    archived = client.get(f"{api}/metadata/objects/account/archived-fields", headers=auth).get_json()["data"]
+    assert [a["field"]["api_name"] for a in archived] == ["headcount"]
+    missing = client.get(f"{api}/metadata/revisions/999", headers=auth)
+    assert missing.status_code == 404
