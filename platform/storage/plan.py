@@ -88,6 +88,16 @@ class Plan:
     def problems(self) -> list[FieldProblem]:
         return [problem for step in self.steps for problem in step.blocking]
 
+    def lines(self) -> list[str]:
+        """The plan as text for a terminal: each step, then its blocking reasons and notes, indented."""
+        lines = []
+        for step in self.steps:
+            lines.append(f"{'BLOCKED ' if step.blocking else ''}{step.summary}"
+                         + (f" ({step.rows} records)" if step.rows is not None else ""))
+            lines.extend(f"    ! {problem.message}" for problem in step.blocking)
+            lines.extend(f"    - {note}" for note in step.notes)
+        return lines
+
     def as_dict(self) -> dict[str, Any]:
         return {"from_revision": self.from_revision, "safe": not self.blocked,
                 "steps": [step.as_dict() for step in self.steps]}

@@ -8,6 +8,7 @@ from trellis.platform.core import Platform
 from trellis.tenants.demo import install_demo
 
 from .accounts import tokens, users
+from .metadata import metadata
 from .tenants import tenants
 
 
@@ -62,5 +63,5 @@ def serve(platform: Platform, host: str, port: int) -> None:
     _serve(platform, host, port)
 
 
-for group in (tenants, users, tokens):
+for group in (tenants, users, tokens, metadata):
     main.add_command(group)
