@@ -13,9 +13,9 @@ import os
 import sys
 import tempfile
 
-from . import list_records, schema
+from . import list_records, schema, tenants
 
-BENCHMARKS = {"list": list_records.run, "schema": schema.run}
+BENCHMARKS = {"list": list_records.run, "schema": schema.run, "tenants": tenants.run}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,6 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("names", nargs="*", help=f"benchmarks to run: {', '.join(BENCHMARKS)} (default: all)")
     parser.add_argument("--rows", type=int, default=100_000, help="rows in the benchmark object")
     parser.add_argument("--repeat", type=int, default=30, help="timed repetitions per figure")
+    parser.add_argument("--tenants", type=int, default=1000, help="tenants for the many-tenants figure (tenants)")
     args = parser.parse_args(argv)
     unknown = set(args.names) - set(BENCHMARKS)
     if unknown:
@@ -30,7 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="trellis-bench-") as data_dir:
         os.environ.setdefault("TRELLIS_DATA_DIR", data_dir)
         for name in args.names or list(BENCHMARKS):
-            for figure, value, unit in BENCHMARKS[name](rows=args.rows, repeat=args.repeat):
+            options = {"tenants": args.tenants} if name == "tenants" else {}
+            for figure, value, unit in BENCHMARKS[name](rows=args.rows, repeat=args.repeat, **options):
                 shown = str(value) if isinstance(value, int) else f"{value:.3f}"
                 print(f"{figure}: {shown}{' ' + unit if unit else ''}", flush=True)
     return 0

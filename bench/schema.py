@@ -3,8 +3,9 @@
 Adding, renaming and archiving a field should cost the same on a million rows
 as on ten: on PostgreSQL each is a catalog-only change (no rewrite of the
 table). A type change rewrites every value; it is measured as rows per second
-through the metadata editor (plan with its dry-run scan of every value, shadow
-column, batched conversion, switch) against the same conversion written as
+through the metadata editor — in the request (plan with its scan of every value,
+shadow column, batched conversion, switch) or, above ``TRELLIS_CONVERT_JOB_ROWS``,
+as the resumable job, timed until it finishes — against the same conversion written as
 one ``UPDATE ... SET new = CAST(old AS BIGINT)`` in the database.
 """
 
@@ -50,12 +51,22 @@ def run(rows: int, repeat: int) -> Iterator[tuple[str, float, str]]:
         yield f"{name}_field_ms", statistics.median(values), "ms"
     baseline_s = _timed(_core_conversion, platform.runtime(slug)) / 1000
     editor = platform.editor(platform.runtime(slug), ACTOR, migration=Migration(keep_unconvertible=True))
-    convert_s = _timed(editor.update_field, "bench_item", "code", {"type": "integer"}) / 1000
+    convert_s = _timed(_convert, platform, editor) / 1000
     yield "convert_rows_per_s", rows / convert_s, "rows/s"
     yield "convert_core_rows_per_s", rows / baseline_s, "rows/s"
     yield "convert_vs_core_ratio", convert_s / baseline_s, ""
     delete_tenant(platform, slug)
     platform.dispose()
+
+
+def _convert(platform: Platform, editor) -> None:
+    """The type change as an admin makes it: in the request, or as a job on a large table (timed to its end)."""
+    editor.update_field("bench_item", "code", {"type": "integer"})
+    if editor.last_job is not None:
+        if platform.settings.redis_url:
+            platform.jobs.work(burst=True)
+        info = platform.jobs.wait(editor.last_job, timeout=3600)
+        assert info.status == "succeeded", info.error
 
 
 def _editor(platform: Platform, slug: str):

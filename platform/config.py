@@ -3,6 +3,9 @@
 With nothing set Trellis runs embedded: SQLite files under ``TRELLIS_DATA_DIR``
 and jobs in process. ``TRELLIS_DATABASE_URL`` (PostgreSQL) and
 ``TRELLIS_REDIS_URL`` switch the same code to the production services.
+``TRELLIS_DATABASES`` (``main=postgresql://…,eu=postgresql://…``) spreads tenants
+over several PostgreSQL databases, the first holding the control plane;
+``TRELLIS_BASE_DOMAIN`` serves each tenant on its own subdomain as well.
 """
 
 from __future__ import annotations
@@ -25,16 +28,41 @@ class Settings:
     data_dir: Path = field(default_factory=lambda: Path("data"))
     #: Signs sessions, CSRF tokens and reset links.
     secret_key: str = ""
+    #: Named PostgreSQL databases that hold tenants (``TRELLIS_DATABASES``); the first is ``database_url``'s.
+    databases: dict[str, str] = field(default_factory=dict)
+    #: With a base domain ``crm.example.com``, ``acme.crm.example.com`` serves tenant acme.
+    base_domain: str | None = None
+    #: The rq queue jobs go to (``TRELLIS_JOB_QUEUE``); deployments sharing one Redis need different names.
+    job_queue: str = "trellis"
+    #: Modules whose ``@job_handler``s a worker imports besides the built-in ones (``TRELLIS_JOB_MODULES``).
+    job_modules: tuple[str, ...] = ()
+    #: Type conversions of tables with more records than this run as resumable jobs (``TRELLIS_CONVERT_JOB_ROWS``).
+    convert_job_rows: int = 100_000
+    #: Records converted and committed per batch by such a job (``TRELLIS_CONVERT_BATCH_ROWS``).
+    convert_batch_rows: int = 5_000
+    #: Seconds between a running job's heartbeats; three missed ones mean its process died.
+    job_heartbeat_s: float = 10.0
+    #: Seconds a failed job waits before attempt 2, 3, …; the last value repeats (``TRELLIS_JOB_BACKOFF_S``).
+    job_backoff_s: tuple[float, ...] = (5.0, 30.0, 120.0)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         data_dir = Path(env.get("TRELLIS_DATA_DIR", "data")).resolve()
+        databases = parse_databases(env.get("TRELLIS_DATABASES", ""))
         return cls(
-            database_url=env.get("TRELLIS_DATABASE_URL") or None,
+            database_url=next(iter(databases.values()), None) or env.get("TRELLIS_DATABASE_URL") or None,
+            databases=databases,
+            base_domain=(env.get("TRELLIS_BASE_DOMAIN") or "").strip().strip(".").lower() or None,
             redis_url=env.get("TRELLIS_REDIS_URL") or None,
             data_dir=data_dir,
             secret_key=env.get("TRELLIS_SECRET_KEY") or _local_secret(data_dir),
+            job_queue=env.get("TRELLIS_JOB_QUEUE") or "trellis",
+            job_modules=tuple(m.strip() for m in env.get("TRELLIS_JOB_MODULES", "").split(",") if m.strip()),
+            job_heartbeat_s=_seconds("TRELLIS_JOB_HEARTBEAT_S", env.get("TRELLIS_JOB_HEARTBEAT_S") or "10")[0],
+            convert_job_rows=int(env.get("TRELLIS_CONVERT_JOB_ROWS") or 100_000),
+            convert_batch_rows=int(env.get("TRELLIS_CONVERT_BATCH_ROWS") or 5_000),
+            job_backoff_s=_seconds("TRELLIS_JOB_BACKOFF_S", env.get("TRELLIS_JOB_BACKOFF_S") or "5,30,120"),
         )
 
     @property
@@ -43,10 +71,52 @@ class Settings:
         return self.database_url is None
 
     @property
+    def database_names(self) -> list[str]:
+        """The names tenants can be placed on; the control plane's database is the first ("main" if unnamed)."""
+        return list(self.databases) or [DEFAULT_DATABASE]
+
+    def database_url_of(self, name: str | None) -> str | None:
+        """The URL of database ``name`` (None or the first name: the control plane's)."""
+        if name is None or name == self.database_names[0]:
+            return self.database_url
+        if name not in self.databases:
+            raise ValueError(f"No database named {name!r}; TRELLIS_DATABASES names {', '.join(self.database_names)}.")
+        return self.databases[name]
+
+    @property
     def control_plane_url(self) -> str:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_dir / 'control.db'}"
+
+
+#: The name of the only database when ``TRELLIS_DATABASES`` is not set.
+DEFAULT_DATABASE = "main"
+
+
+def parse_databases(text: str) -> dict[str, str]:
+    """``main=postgresql://…,eu=postgresql://…`` as an ordered mapping; bad entries are refused by name."""
+    found: dict[str, str] = {}
+    for entry in filter(None, (part.strip() for part in text.split(","))):
+        name, sep, url = entry.partition("=")
+        name, url = name.strip(), url.strip()
+        if not sep or not name.isidentifier() or not url.startswith("postgresql"):
+            raise ValueError(f"TRELLIS_DATABASES entry {entry!r} must look like name=postgresql://host/db.")
+        if name in found:
+            raise ValueError(f"TRELLIS_DATABASES names {name!r} twice.")
+        found[name] = url
+    return found
+
+
+def _seconds(name: str, text: str) -> tuple[float, ...]:
+    """``5,30,120`` as seconds; anything else is refused by the variable's name."""
+    try:
+        values = tuple(float(part) for part in text.split(","))
+    except ValueError:
+        values = ()
+    if not values or any(not 0 <= value < 86400 for value in values):
+        raise ValueError(f"{name}={text!r} must be seconds (0 to 86399) separated by commas, such as 5,30,120.")
+    return values
 
 
 def _local_secret(data_dir: Path) -> str:

@@ -10,9 +10,12 @@ neither does.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+from sqlalchemy import Connection
 
 from trellis.metadata.diff import STORAGE_KEYS, diff_objects
 from trellis.metadata.model import COMMON_KEYS, ObjectDef, new_id, with_ids
@@ -38,13 +41,16 @@ class MetadataEditor:
     """
 
     def __init__(self, runtime: TenantRuntime, actor: Actor, *, migration: Migration | None = None,
-                 dry_run: bool = False) -> None:
+                 dry_run: bool = False, background: Background | None = None) -> None:
         self.runtime = runtime
         self.actor = actor
         self.migration = migration or Migration()
         self.dry_run = dry_run
+        self.background = background
         #: The plan of the newest change this editor made (or, in a dry run, would make).
         self.last_plan: Plan | None = None
+        #: The job a large conversion was handed to; the revision comes when it finishes.
+        self.last_job: int | None = None
 
     def objects(self) -> list[dict[str, Any]]:
         return [copy.deepcopy(doc) for doc in self.runtime.revision.documents]
@@ -186,20 +192,53 @@ class MetadataEditor:
             return old.revision.number
         check_supported(changes)
         objects = {doc["api_name"]: ObjectDef.from_document(doc) for doc in documents}
-        new_tables = build_tables(objects.values(), old.store.schema)
+        # Only a conversion on its own can be handed to a job: other changes would wait for it.
+        background = self.background if len(changes) == 1 and changes[0]["op"] == "convert_field" else None
         with old.store.engine.begin() as conn:
-            if revisions.current_number(conn, old.store) != old.revision.number:
-                raise Conflict("The configuration changed while you were editing. Reload and try again.")
-            plan = Planner(conn, old.store, old.objects, objects, old.tables, self.migration).plan(
-                old.revision.number, changes)
+            self._check_current(conn)
+            plan = Planner(conn, old.store, old.objects, objects, old.tables, self.migration,
+                           background.min_rows if background else None).plan(old.revision.number, changes)
             self.last_plan = plan
             if self.dry_run:
                 return old.revision.number
             if plan.blocked:
                 raise Conflict(_refusal(plan), plan.problems(), extra={"plan": plan.as_dict()})
-            apply_changes(conn, old.store, old.objects, objects, old.tables, new_tables, changes, self.migration)
-            return revisions.append(conn, old.store, after=old.revision.number, documents=documents,
-                                    changes=changes, author_id=self.actor.user_id, summary=summary)
+            if background and plan.background:
+                self.last_job = background.enqueue(documents, summary, old.revision.number, changes[0],
+                                                   self.migration)
+                return old.revision.number
+            return self._commit(conn, documents, changes, objects, summary)
+
+    def switch_prepared(self, documents: list[dict[str, Any]], summary: str) -> int:
+        """Finish a change whose conversion a job has done: catch up, switch and record the revision."""
+        changes = diff_objects(self.runtime.revision.documents, documents)
+        objects = {doc["api_name"]: ObjectDef.from_document(doc) for doc in documents}
+        with self.runtime.store.engine.begin() as conn:
+            self._check_current(conn)
+            return self._commit(conn, documents, changes, objects, summary)
+
+    def _check_current(self, conn: Connection) -> None:
+        if revisions.current_number(conn, self.runtime.store) != self.runtime.revision.number:
+            raise Conflict("The configuration changed while you were editing. Reload and try again.")
+
+    def _commit(self, conn: Connection, documents: list[dict[str, Any]], changes: list[dict[str, Any]],
+                objects: dict[str, ObjectDef], summary: str) -> int:
+        """The DDL and the revision, in the caller's transaction."""
+        old = self.runtime
+        new_tables = build_tables(objects.values(), old.store.schema)
+        apply_changes(conn, old.store, old.objects, objects, old.tables, new_tables, changes, self.migration)
+        return revisions.append(conn, old.store, after=old.revision.number, documents=documents,
+                                changes=changes, author_id=self.actor.user_id, summary=summary)
+
+
+@dataclass(frozen=True)
+class Background:
+    """How the editor hands a large type conversion to the job layer."""
+
+    #: Conversions of more records than this run as a job.
+    min_rows: int
+    #: Queues the conversion job: (documents, summary, from revision, change, migration) → job id.
+    enqueue: Callable[[list[dict[str, Any]], str, int, dict[str, Any], Migration], int]
 
 
 def _refusal(plan: Plan) -> str:

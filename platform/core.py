@@ -13,11 +13,13 @@ from contextlib import contextmanager
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from . import conversion_job
 from .config import Settings
-from .configuration import MetadataEditor
+from .configuration import Background, MetadataEditor
 from .controlplane.db import session_factory, upgrade
 from .controlplane.tables import Tenant
 from .errors import NotFound
+from .jobs import Jobs
 from .records.service import Actor, RecordService
 from .runtime import RuntimeCache, TenantRef, TenantRuntime
 from .storage.plan import Migration
@@ -30,6 +32,8 @@ class Platform:
         self.stores = Stores(self.settings)
         self._sessions = session_factory(self.stores.control)
         self._runtimes = RuntimeCache()
+        #: Background work: enqueue, wait, retry, run a worker (``trellis.platform.jobs``).
+        self.jobs = Jobs(self)
 
     def migrate(self) -> None:
         """Bring the control plane's tables up to date (Alembic)."""
@@ -63,7 +67,18 @@ class Platform:
 
     def editor(self, runtime: TenantRuntime, actor: Actor, *, migration: Migration | None = None,
                dry_run: bool = False) -> MetadataEditor:
-        return MetadataEditor(runtime, actor, migration=migration, dry_run=dry_run)
+        """A metadata editor whose large type conversions run as jobs of this platform."""
+
+        def enqueue(documents: list[dict], summary: str, revision: int, change: dict, plan: Migration) -> int:
+            args = conversion_job.job_arguments(documents, summary, revision, change, plan,
+                                                self.settings.convert_batch_rows)
+            key = f"convert:{runtime.tenant.slug}:{revision}:{change['object']}.{change['field']}"
+            return self.jobs.enqueue(runtime.tenant.slug, conversion_job.KIND, args, actor.user_id,
+                                     idempotency_key=key, timeout_s=24 * 3600)
+
+        background = Background(self.settings.convert_job_rows, enqueue)
+        return MetadataEditor(runtime, actor, migration=migration, dry_run=dry_run, background=background)
 
     def dispose(self) -> None:
+        self.jobs.stop()
         self.stores.dispose()

@@ -27,10 +27,14 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     app.extensions["trellis"] = platform
 
     from .api import api_blueprint
+    from .api.operator import operator_blueprint
+    from .gateway import mount_gateway
     from .screens import mount_screens
 
     app.register_blueprint(api_blueprint(), url_prefix="/t/<tenant>/api/v1")
+    app.register_blueprint(operator_blueprint(), url_prefix="/api/v1/tenants")
     app.wsgi_app = mount_screens(app.wsgi_app, platform)
+    app.wsgi_app = mount_gateway(app.wsgi_app, platform)  # subdomains and tenant status, outermost
 
     @app.get("/")
     def index() -> str:

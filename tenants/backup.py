@@ -6,6 +6,8 @@ backend (SQLite files or PostgreSQL schemas):
 - ``manifest.json``: format and version, source slug and name, newest revision, created_at;
 - ``revisions.json``: every metadata revision (number, created_at, author_id, summary, documents, changes);
 - ``sequences.json``: the autonumber counters;
+- ``members.json``: the tenant's people (email, name, locale, role, password hash), so a restored
+  tenant can be signed into; a restore reuses an existing user with the same email;
 - ``records/<object>.jsonl``: every row of every record table, one JSON object a line, in id order,
   with the system columns and archived columns as the database has them.
 
@@ -22,30 +24,42 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Connection, select
+
+from trellis.platform.controlplane.accounts import add_membership, find_user
+from trellis.platform.controlplane.tables import Membership, Tenant, User
 from trellis.platform.core import Platform
 from trellis.platform.errors import FieldProblem, InvalidInput
 from trellis.platform.runtime import TenantRef
 from trellis.platform.storage import transfer
+from trellis.platform.storage.stores import TenantStore
 
-from .registry import create_tenant, delete_tenant
+from .registry import create_tenant, delete_tenant, find_tenant
 
 FORMAT = "trellis-tenant-backup"
 VERSION = 1
 RECORDS = "records/"
+MEMBERS = "members.json"
 
 
-def backup_tenant(platform: Platform, slug: str, path: str | Path) -> dict[str, Any]:
-    """Write tenant ``slug`` to the archive ``path``; returns the manifest."""
-    ref = platform.tenant(slug)
-    store = platform.stores.tenant(ref.store_name)
-    with transfer.snapshot(store) as conn, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+def backup_tenant(platform: Platform, slug: str, path: str | Path, *, block_writes: bool = False) -> dict[str, Any]:
+    """Write tenant ``slug`` (whatever its status) to the archive ``path``; returns the manifest.
+
+    ``block_writes`` holds writers off until the archive is written (a move needs a copy
+    that no write can miss; see ``transfer.snapshot``).
+    """
+    info = find_tenant(platform, slug)
+    store = platform.stores.tenant(info.store, info.database)
+    with (transfer.snapshot(store, block_writes=block_writes) as conn,
+          zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive):
         revisions = transfer.read_revisions(conn, store)
-        manifest = {"format": FORMAT, "version": VERSION, "slug": ref.slug, "name": ref.name,
+        manifest = {"format": FORMAT, "version": VERSION, "slug": info.slug, "name": info.name,
                     "revision": revisions[-1]["number"] if revisions else 0,
                     "created_at": datetime.now(UTC).isoformat()}
         archive.writestr("manifest.json", _dumps(manifest))
         archive.writestr("revisions.json", _dumps(revisions))
         archive.writestr("sequences.json", _dumps(transfer.read_sequences(conn, store)))
+        archive.writestr(MEMBERS, _dumps(read_members(platform, slug)))
         for name in transfer.record_tables(conn, store):
             with archive.open(f"{RECORDS}{name}.jsonl", "w") as member:
                 for batch in transfer.stream_rows(conn, store, name):
@@ -53,24 +67,62 @@ def backup_tenant(platform: Platform, slug: str, path: str | Path) -> dict[str, 
     return manifest
 
 
-def restore_tenant(platform: Platform, path: str | Path, slug: str, name: str = "") -> TenantRef:
-    """Create tenant ``slug`` from the archive ``path`` (its name defaults to the source's)."""
+def restore_tenant(platform: Platform, path: str | Path, slug: str, name: str = "",
+                   database: str | None = None) -> TenantRef:
+    """Create tenant ``slug`` from the archive ``path`` (its name defaults to the source's).
+
+    The new tenant goes to ``database`` (or the least-loaded one); its members are restored
+    with their roles, reusing the account of anyone whose email already has one.
+    """
     with zipfile.ZipFile(path) as archive:
         manifest = read_manifest(archive)
-        revisions = json.loads(archive.read("revisions.json"))
-        sequences = json.loads(archive.read("sequences.json"))
-        tables = _record_members(archive)
-        ref = create_tenant(platform, slug, name or manifest.get("name", ""))
+        members = _members(archive)
+        ref = create_tenant(platform, slug, name or manifest.get("name", ""), database)
         try:
             store = platform.stores.tenant(ref.store_name)
             with store.engine.begin() as conn:
-                transfer.restore(conn, store, revisions, sequences,
-                                 lambda table: _jsonl(archive, tables[table]), tables)
+                restore_store(archive, conn, store)
+            restore_members(platform, ref, members)
         except BaseException:
             delete_tenant(platform, slug)
             raise
     platform.forget(slug)
     return ref
+
+
+def restore_store(archive: zipfile.ZipFile, conn: Connection, store: TenantStore) -> None:
+    """Fill the empty ``store`` from ``archive`` inside the caller's transaction (restore and move share it)."""
+    tables = _record_members(archive)
+    transfer.restore(conn, store, json.loads(archive.read("revisions.json")),
+                     json.loads(archive.read("sequences.json")),
+                     lambda table: _jsonl(archive, tables[table]), tables)
+
+
+def read_members(platform: Platform, slug: str) -> list[dict[str, Any]]:
+    """The tenant's members as a backup keeps them, by email (ids differ between installations)."""
+    with platform.control() as session:
+        rows = session.execute(select(User, Membership.role).join(Membership, Membership.user_id == User.id)
+                               .join(Tenant, Tenant.id == Membership.tenant_id)
+                               .where(Tenant.slug == slug).order_by(User.email)).all()
+        return [{"email": user.email, "name": user.name, "locale": user.locale, "role": role,
+                 "password_hash": user.password_hash, "is_active": user.is_active} for user, role in rows]
+
+
+def restore_members(platform: Platform, ref: TenantRef, members: list[dict[str, Any]]) -> None:
+    """Give the restored tenant its people back, in one transaction.
+
+    An email that already has an account here keeps that account (its password and
+    name are not overwritten: the person may use it for other tenants already).
+    """
+    with platform.control() as session:
+        tenant = session.get_one(Tenant, ref.id)
+        for entry in members:
+            user = find_user(session, entry["email"])
+            if user is None:
+                user = User(email=entry["email"], name=entry.get("name") or "", locale=entry.get("locale") or "en",
+                            password_hash=entry.get("password_hash"), is_active=bool(entry.get("is_active", True)))
+                session.add(user)
+            add_membership(session, tenant, user, role=entry.get("role") or "member")
 
 
 def read_manifest(archive: zipfile.ZipFile) -> dict[str, Any]:
@@ -93,7 +145,13 @@ def archive_contents(path: str | Path) -> dict[str, Any]:
         manifest = {k: v for k, v in read_manifest(archive).items() if k != "created_at"}
         records = {table: list(_jsonl(archive, member)) for table, member in _record_members(archive).items()}
         return {"manifest": manifest, "revisions": json.loads(archive.read("revisions.json")),
-                "sequences": json.loads(archive.read("sequences.json")), "records": records}
+                "sequences": json.loads(archive.read("sequences.json")), "members": _members(archive),
+                "records": records}
+
+
+def _members(archive: zipfile.ZipFile) -> list[dict[str, Any]]:
+    """``members.json``, or nobody for a backup made before members travelled."""
+    return json.loads(archive.read(MEMBERS)) if MEMBERS in archive.namelist() else []
 
 
 def _record_members(archive: zipfile.ZipFile) -> dict[str, str]:

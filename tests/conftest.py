@@ -54,8 +54,10 @@ def settings(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     data_dir = tmp_path_factory.mktemp(f"data-{request.param}")
     if request.param == "sqlite":
         return Settings(data_dir=data_dir, secret_key="test-secret")
+    # Redis is shared by every test session on the machine: a queue of this session's own.
     return Settings(database_url=request.getfixturevalue("postgres_url"),
-                    redis_url=request.getfixturevalue("redis_url"), data_dir=data_dir, secret_key="test-secret")
+                    redis_url=request.getfixturevalue("redis_url"), data_dir=data_dir, secret_key="test-secret",
+                    job_queue=f"trellis-test-{uuid.uuid4().hex[:10]}")
 
 
 @pytest.fixture(scope="session")

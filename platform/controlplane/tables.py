@@ -11,16 +11,21 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     DateTime,
     Dialect,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
+    Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
@@ -91,6 +96,8 @@ class Tenant(ControlBase):
     #: PostgreSQL schema, or stem of the SQLite file, holding the tenant's tables.
     schema_name: Mapped[str] = mapped_column(String(63))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: While a move runs: the database the tenant is being copied to (its writes answer 503 meanwhile).
+    moving_to: Mapped[str | None] = mapped_column(String(100))
 
     @validates("slug")
     def _check_slug(self, _key: str, slug: str) -> str:
@@ -122,6 +129,8 @@ class User(ControlBase):
     locale: Mapped[str] = mapped_column(String(16), default="en")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Platform operators run the installation (the operator API: tenants' lifecycle); not a tenant role.
+    is_operator: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     @validates("email")
     def _normalize_email(self, _key: str, email: str) -> str:
@@ -162,3 +171,64 @@ class ApiToken(ControlBase):
 
     tenant: Mapped[Tenant] = relationship()
     user: Mapped[User] = relationship()
+
+
+class OperatorToken(ControlBase):
+    """A bearer token for the operator API; belongs to a user, not to a tenant. Only its sha256 is kept."""
+
+    __tablename__ = "operator_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+JOB_STATUSES = ("queued", "running", "succeeded", "failed")
+
+
+class Job(ControlBase):
+    """One piece of background work for a tenant (migration, import, export, automation).
+
+    The row, not the queue, is the truth about a job: its status, attempts,
+    progress and the handler's checkpoint. Queues (rq or the in-process runner)
+    only carry its id, so a lost or duplicated queue entry can never run a job
+    twice at once (see ``trellis.platform.jobs.store.claim``).
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        CheckConstraint("status IN ('queued', 'running', 'succeeded', 'failed')", name="status"),
+        UniqueConstraint("tenant_id", "idempotency_key"),
+        Index("ix_jobs_status_available_at", "status", "available_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(100))
+    args: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    progress_done: Mapped[int] = mapped_column(BigInteger, default=0)
+    progress_total: Mapped[int | None] = mapped_column(BigInteger)
+    message: Mapped[str | None] = mapped_column(Text)
+    #: The last failure's message, for people; the traceback goes to the logs only.
+    error: Mapped[str | None] = mapped_column(Text)
+    #: Where a resumable handler got to; saved with its progress in one update.
+    checkpoint: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=3)
+    timeout_s: Mapped[int] = mapped_column(Integer, default=3600)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Not before: a retry waits out its backoff until then.
+    available_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Refreshed while a process runs the job; a stale one means that process died.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -14,18 +14,34 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from alembic.operations import Operations
 from marshmallow import ValidationError
-from sqlalchemy import JSON, Column, Connection, DateTime, MetaData, Table, bindparam, select, text, update
+from sqlalchemy import (
+    JSON,
+    Column,
+    Connection,
+    DateTime,
+    MetaData,
+    Row,
+    Table,
+    bindparam,
+    delete,
+    insert,
+    inspect,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.types import TypeEngine
 
 from trellis.metadata.model import FieldDef
 
 from . import evolve
 from .stores import TenantStore
+from .system import conversion_table
 from .tables import RecordId, column_type
 
 #: Rows read, converted and written per statement pair.
@@ -69,7 +85,7 @@ def add_shadow(conn: Connection, ops: Operations, store: TenantStore, table: str
 
 def convert_rows(conn: Connection, store: TenantStore, table: str, old: FieldDef, new: FieldDef,
                  convert: Callable[[Any], Any], *, after_id: int = 0, limit: int | None = None,
-                 changed_since: datetime | None = None) -> tuple[int, int, Failures]:
+                 changed_since: datetime | None = None, batch_size: int = BATCH_SIZE) -> tuple[int, int, Failures]:
     """Convert up to ``limit`` batches of rows with ids above ``after_id`` into the shadow column.
 
     Returns (last id done, rows converted, failures). ``changed_since`` limits the
@@ -78,7 +94,7 @@ def convert_rows(conn: Connection, store: TenantStore, table: str, old: FieldDef
     pair = _pair(store, table, old.api_name, column_type(old), column_type(new), shadow_column(new.id))
     write = _writer(conn, pair, shadow_column(new.id))
     failures, done, last = Failures(), 0, after_id
-    for rows in _batches(conn, pair, after_id, limit, changed_since):
+    for rows in _batches(conn, pair, after_id, limit, changed_since, batch_size):
         write([record_id for record_id, _ in rows],
               [_convert_one(convert, record_id, value, failures) for record_id, value in rows])
         done, last = done + len(rows), rows[-1][0]
@@ -102,6 +118,63 @@ def _qualified(table: Table) -> str:
     return f'"{table.schema}"."{table.name}"' if table.schema else f'"{table.name}"'
 
 
+# -- conversions run as jobs: a checkpoint row per field in the tenant's store ---------------
+
+def prepare(conn: Connection, ops: Operations, store: TenantStore, table: str, new: FieldDef) -> Row:
+    """Start (or find) the conversion of ``new``'s values: its shadow column and checkpoint; safe to repeat."""
+    checkpoints = conversion_table(store.schema)
+    checkpoints.create(conn, checkfirst=True)
+    row = checkpoint(conn, store, new.id)
+    if row is None:
+        columns = {c["name"] for c in inspect(conn).get_columns(table, schema=store.schema)}
+        if shadow_column(new.id) in columns:  # left by an abandoned attempt: start clean
+            ops.drop_column(table, shadow_column(new.id), schema=store.schema)
+        add_shadow(conn, ops, store, table, new)
+        conn.execute(delete(checkpoints).where(checkpoints.c.field_id == new.id))
+        conn.execute(insert(checkpoints).values(field_id=new.id, started_at=datetime.now(UTC), last_id=0,
+                                                converted=0, failed=0))
+        row = checkpoint(conn, store, new.id)
+    return row
+
+
+def checkpoint(conn: Connection, store: TenantStore, field_id: str) -> Row | None:
+    """The running conversion of ``field_id`` (None when there is none)."""
+    checkpoints = conversion_table(store.schema)
+    if not inspect(conn).has_table(checkpoints.name, schema=store.schema):
+        return None
+    return conn.execute(select(checkpoints).where(checkpoints.c.field_id == field_id,
+                                                  checkpoints.c.finished_at.is_(None))).first()
+
+
+def advance(conn: Connection, store: TenantStore, field_id: str, last_id: int, converted: int, failed: int) -> None:
+    """Record a committed batch, in the batch's own transaction."""
+    checkpoints = conversion_table(store.schema)
+    conn.execute(update(checkpoints).where(checkpoints.c.field_id == field_id).values(
+        last_id=last_id, converted=checkpoints.c.converted + converted, failed=checkpoints.c.failed + failed))
+
+
+def finish(conn: Connection, store: TenantStore, field_id: str) -> None:
+    checkpoints = conversion_table(store.schema)
+    conn.execute(update(checkpoints).where(checkpoints.c.field_id == field_id, checkpoints.c.finished_at.is_(None))
+                 .values(finished_at=datetime.now(UTC)))
+
+
+def abandon(conn: Connection, ops: Operations, store: TenantStore, table: str, field_id: str) -> None:
+    """Give up a conversion: drop its shadow column and checkpoint; the live column was never touched."""
+    ops.drop_column(table, shadow_column(field_id), schema=store.schema)
+    checkpoints = conversion_table(store.schema)
+    conn.execute(delete(checkpoints).where(checkpoints.c.field_id == field_id))
+
+
+def unconverted(conn: Connection, store: TenantStore, table: str, old: FieldDef, new: FieldDef) -> list[Any]:
+    """The first values a finished batch conversion left empty: they are the ones that failed."""
+    pair = _pair(store, table, old.api_name, column_type(old), column_type(new), shadow_column(new.id))
+    query = (select(pair.c[old.api_name]).where(pair.c[old.api_name].is_not(None),
+                                                pair.c[shadow_column(new.id)].is_(None))
+             .order_by(pair.c.id).limit(SAMPLES))
+    return [_plain(value) for value in conn.execute(query).scalars()]
+
+
 def switch(conn: Connection, ops: Operations, store: TenantStore, table: str, new: FieldDef, archive: str) -> None:
     """Archive the live column, then give the shadow column the field's name (constraints are the caller's)."""
     evolve.archive_field(conn, ops, store, table, new.api_name, archive)
@@ -117,7 +190,7 @@ def _convert_one(convert: Callable[[Any], Any], record_id: int, value: Any, fail
 
 
 def _batches(conn: Connection, pair: Table, after_id: int, limit: int | None,
-             changed_since: datetime | None = None) -> Iterator[list[tuple[int, Any]]]:
+             changed_since: datetime | None = None, size: int = BATCH_SIZE) -> Iterator[list[tuple[int, Any]]]:
     """Rows (id, value) with a value, in id order, ``BATCH_SIZE`` at a time (keyset, so each read is cheap)."""
     value = pair.c[list(pair.c.keys())[1]]
     taken = 0
@@ -125,7 +198,7 @@ def _batches(conn: Connection, pair: Table, after_id: int, limit: int | None,
         query = select(pair.c.id, value).where(pair.c.id > after_id, value.is_not(None))
         if changed_since is not None:
             query = query.where(pair.c.updated_at >= changed_since)
-        rows = [tuple(row) for row in conn.execute(query.order_by(pair.c.id).limit(BATCH_SIZE))]
+        rows = [tuple(row) for row in conn.execute(query.order_by(pair.c.id).limit(size))]
         if not rows:
             return
         yield rows

@@ -128,9 +128,22 @@ def _add_field(conn: Connection, ops: Operations, store: TenantStore, old: Table
 
 def _convert_field(conn: Connection, ops: Operations, store: TenantStore, table: Table, old: FieldDef,
                    new: FieldDef, archive: str, migration: Migration) -> None:
-    """Convert every value into a new column in this transaction, then switch (large tables use a job)."""
-    convert.add_shadow(conn, ops, store, table.name, new)
-    convert.convert_rows(conn, store, table.name, old, new, converter(old, new))
+    """Convert every value into a new column, then switch.
+
+    A conversion a job has prepared (see ``conversion_job``) only catches up here
+    with the records changed since it started, with writes to the table blocked
+    on PostgreSQL; otherwise every row is converted in this transaction.
+    """
+    prepared = convert.checkpoint(conn, store, new.id)
+    if prepared is None:
+        convert.add_shadow(conn, ops, store, table.name, new)
+        convert.convert_rows(conn, store, table.name, old, new, converter(old, new))
+    else:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f'LOCK TABLE "{store.schema}"."{table.name}" IN SHARE MODE')
+        convert.convert_rows(conn, store, table.name, old, new, converter(old, new),
+                             changed_since=prepared.started_at)
+        convert.finish(conn, store, new.id)
     convert.switch(conn, ops, store, table.name, new, archive)
     _fill(conn, table, new, migration)
     _constrain(conn, ops, store, table, new)

@@ -69,11 +69,13 @@ class Step:
     blocking: list[FieldProblem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     samples: list[dict[str, Any]] = field(default_factory=list)
+    #: Too big for one transaction: the step runs as a resumable job (a type conversion).
+    background: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {"op": self.op, "target": self.target, "summary": self.summary, "rows": self.rows,
                 "safe": not self.blocking, "blocking": [p.message for p in self.blocking],
-                "notes": self.notes, "samples": self.samples}
+                "notes": self.notes, "samples": self.samples, "background": self.background}
 
 
 @dataclass
@@ -84,6 +86,10 @@ class Plan:
     @property
     def blocked(self) -> bool:
         return any(step.blocking for step in self.steps)
+
+    @property
+    def background(self) -> bool:
+        return any(step.background for step in self.steps)
 
     def problems(self) -> list[FieldProblem]:
         return [problem for step in self.steps for problem in step.blocking]
@@ -107,9 +113,12 @@ class Planner:
     """Builds the plan for one revision's changes, reading (never writing) the tenant's tables."""
 
     def __init__(self, conn: Connection, store: TenantStore, old: Mapping[str, ObjectDef],
-                 new: Mapping[str, ObjectDef], old_tables: Mapping[str, Table], migration: Migration) -> None:
+                 new: Mapping[str, ObjectDef], old_tables: Mapping[str, Table], migration: Migration,
+                 background_rows: int | None = None) -> None:
         self.conn, self.store, self.old, self.new = conn, store, old, new
         self.old_tables, self.migration = old_tables, migration
+        #: Conversions of more records than this run as a job (None: always in the transaction).
+        self.background_rows = background_rows
 
     def plan(self, number: int, changes: list[dict[str, Any]]) -> Plan:
         return Plan(number, [self._step(change) for change in changes])
@@ -173,9 +182,16 @@ class Planner:
         if impossible:
             step.blocking.append(FieldProblem("type", impossible))
             return
+        step.notes.append(f"Every original value stays in the archive column {change['column']}.")
+        if self.background_rows is not None and step.rows > self.background_rows:
+            step.background = True
+            step.notes.append("Converted by a background job in batches; the field switches to its new type when "
+                              "every record is done. Values that do not convert are reported by the job.")
+            if new.required:
+                self._check_empty(step, table.c[old.api_name], new)
+            return
         failures = convert.find_failures(self.conn, self.store, table.name, old.api_name, column_type(old),
                                          converter(old, new))
-        step.notes.append(f"Every original value stays in the archive column {change['column']}.")
         if failures.count:
             step.samples = failures.samples
             message = (f"{failures.count} values of {new.api_name} cannot become {_article(new.type)} "

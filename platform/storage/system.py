@@ -33,3 +33,24 @@ def system_tables(schema: str | None) -> tuple[Table, Table]:
         Column("last_value", BigInteger, nullable=False),
     )
     return revisions, sequences
+
+
+def conversion_table(schema: str | None) -> Table:
+    """Checkpoints of type conversions running as jobs: one row per field being converted.
+
+    Kept in the tenant's store so that each batch of converted values and the
+    checkpoint saying it is done commit in one transaction: a worker killed
+    between batches resumes after the last committed one, converting each row
+    once. Created on first use; a finished conversion keeps its row as a record.
+    """
+    metadata = MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
+    return Table(
+        "trellis_conversions",
+        metadata,
+        Column("field_id", String(40), primary_key=True),
+        Column("started_at", DateTime(timezone=True), nullable=False),
+        Column("last_id", BigInteger, nullable=False),
+        Column("converted", BigInteger, nullable=False),
+        Column("failed", BigInteger, nullable=False),
+        Column("finished_at", DateTime(timezone=True), nullable=True),
+    )

@@ -34,10 +34,24 @@ Row = dict[str, Any]
 
 
 @contextmanager
-def snapshot(store: TenantStore) -> Iterator[Connection]:
-    """A read transaction seeing one consistent state, so a backup taken while users work is coherent."""
-    options = {"isolation_level": "REPEATABLE READ"} if store.engine.dialect.name == "postgresql" else {}
+def snapshot(store: TenantStore, *, block_writes: bool = False) -> Iterator[Connection]:
+    """A read transaction seeing one consistent state, so a backup taken while users work is coherent.
+
+    ``block_writes`` (PostgreSQL) first locks every table of the store in SHARE mode: writes
+    already under way finish before the snapshot is taken, and new ones wait until the
+    transaction ends. The lock must be the transaction's first statement, or the snapshot
+    would predate it and miss what the waited-for writers committed.
+    """
+    postgres = store.engine.dialect.name == "postgresql"
+    names = []
+    if block_writes and postgres:
+        with store.engine.connect() as look:
+            names = inspect(look).get_table_names(schema=store.schema)
+    options = {"isolation_level": "REPEATABLE READ"} if postgres else {}
     with store.engine.connect().execution_options(**options) as conn, conn.begin():
+        if names:
+            conn.execute(text("LOCK TABLE " + ", ".join(f'"{store.schema}"."{name}"' for name in names)
+                              + " IN SHARE MODE"))
         yield conn
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from . import auth, metadata, openapi, problems, records
+from . import auth, jobs, metadata, openapi, problems, records
 
 
 def api_blueprint() -> Blueprint:
@@ -20,5 +20,6 @@ def api_blueprint() -> Blueprint:
     auth.register(bp)
     records.register(bp)
     metadata.register(bp)
+    jobs.register(bp)
     openapi.register(bp)
     return bp

@@ -83,7 +83,7 @@ def update_field(name: str, field: str) -> Response:
     body = json_object()
     editor = _editor(body)
     number = editor.update_field(name, field, body)
-    if editor.dry_run:
+    if editor.dry_run or editor.last_job:
         return _planned(editor)
     return _answer(_field(_editor().object(name), body.get("api_name", field)), number, editor)
 
@@ -138,7 +138,7 @@ def rollback(number: int) -> Response:
     """Make an earlier revision's configuration current again, as a new revision; nothing is lost."""
     editor = _editor()
     changed = editor.rollback(number)
-    return _planned(editor) if editor.dry_run else _answer(_editor().objects(), changed, editor)
+    return _planned(editor) if editor.dry_run or editor.last_job else _answer(_editor().objects(), changed, editor)
 
 
 def _revision_summary(revision: Any) -> dict[str, Any]:
@@ -187,10 +187,18 @@ def _dry_run() -> bool:
 
 
 def _planned(editor: MetadataEditor) -> Response:
-    """A dry run's answer: the plan, with each step's impact; nothing was changed."""
+    """A dry run's answer (the plan, with each step's impact; nothing was changed), or a change handed to a job.
+
+    A job's answer is 202 with the plan, the job's id in ``job`` and its address in
+    ``Location``: the revision follows when the job has converted every record.
+    """
     plan = editor.last_plan.as_dict() if editor.last_plan else {"from_revision": _revision(editor), "safe": True,
                                                                  "steps": []}
-    return json_response({"data": plan, "revision": _revision(editor)})
+    if editor.last_job is None:
+        return json_response({"data": plan, "revision": _revision(editor)})
+    location = url_for(".get_job", job_id=editor.last_job)
+    return json_response({"data": plan, "revision": _revision(editor), "job": editor.last_job}, 202,
+                         {"Location": location})
 
 
 def _admin_only() -> None:

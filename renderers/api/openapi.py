@@ -20,6 +20,7 @@ from flask import Blueprint, Response
 from trellis.platform.runtime import TenantRuntime
 
 from .auth import caller
+from .openapi_jobs import add_jobs
 from .openapi_metadata import add_metadata
 from .openapi_records import add_records
 from .openapi_responses import add_shared, problems
@@ -69,6 +70,7 @@ def build_document(runtime: TenantRuntime) -> dict[str, Any]:
     add_shared(spec)
     add_records(spec, plugin.converter, runtime)
     add_metadata(spec)
+    add_jobs(spec)
     spec.path(path="/openapi.json", operations={"get": {
         "summary": "This document", "operationId": "openapi", "tags": ["metadata"],
         "responses": {"200": {"description": "The OpenAPI document of this tenant's current revision.",

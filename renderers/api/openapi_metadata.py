@@ -149,12 +149,14 @@ def _add_plan_schemas(spec: APISpec) -> None:
                                    "convert are left empty (the archived column keeps them)."},
             "value_map": {"type": "object", "additionalProperties": {"type": "string"},
                           "description": "Picklist values to rewrite in the records: old → new."}}})
-    step = {"type": "object", "required": ["op", "target", "summary", "rows", "safe", "blocking", "notes", "samples"],
+    step = {"type": "object", "required": ["op", "target", "summary", "rows", "safe", "blocking", "notes", "samples",
+                                           "background"],
             "properties": {"op": {"type": "string"}, "target": {"type": "string"}, "summary": {"type": "string"},
                            "rows": {"type": ["integer", "null"]}, "safe": {"type": "boolean"},
                            "blocking": {"type": "array", "items": {"type": "string"}},
                            "notes": {"type": "array", "items": {"type": "string"}},
-                           "samples": {"type": "array", "items": {"type": "object"}}}}
+                           "samples": {"type": "array", "items": {"type": "object"}},
+                           "background": {"type": "boolean"}}}
     spec.components.schema("MigrationPlan", {
         "type": "object", "required": ["from_revision", "safe", "steps"], "properties": {
             "from_revision": {"type": "integer"}, "safe": {"type": "boolean"},

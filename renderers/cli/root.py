@@ -8,6 +8,7 @@ from trellis.platform.core import Platform
 from trellis.tenants.demo import install_demo
 
 from .accounts import tokens, users
+from .jobs import jobs, worker
 from .metadata import metadata
 from .tenants import tenants
 
@@ -63,5 +64,5 @@ def serve(platform: Platform, host: str, port: int) -> None:
     _serve(platform, host, port)
 
 
-for group in (tenants, users, tokens, metadata):
+for group in (tenants, users, tokens, metadata, jobs, worker):
     main.add_command(group)

@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError
 
 from trellis.metadata.diff import diff_objects
 from trellis.platform.errors import Conflict, InvalidInput, NotFound
+from trellis.platform.storage.plan import Migration
 
 LEAD = {"api_name": "lead", "label": "Lead", "name_field": "name", "fields": [
     {"api_name": "name", "label": "Name", "type": "text", "required": True},
@@ -175,21 +176,21 @@ def test_the_diff_names_archive_restore_and_purge() -> None:
     assert diff_objects([archived], [gone]) == [{"op": "purge_field", **step}]
 
 
-OPERATIONS = st.lists(st.tuples(st.sampled_from(["add", "rename", "archive", "restore"]), st.integers(0, 5)),
-                      max_size=8)
+OPERATIONS = st.lists(st.tuples(st.sampled_from(["add", "rename", "archive", "restore", "convert"]),
+                                st.integers(0, 5)), max_size=8)
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
 @given(steps=OPERATIONS, values=st.lists(st.integers(-10**6, 10**6) | st.none(), min_size=1, max_size=4))
 def test_no_sequence_of_steps_loses_a_value(crm: Crm, steps: list[tuple[str, int]], values: list) -> None:
-    """Every value written stays either live under its field's current name or in its archive column."""
+    """After every step, each value written is live under its field's current name (converted, if its
+    type changed) or in an archive column exactly as it was."""
     name = f"box_{len(crm.runtime.objects)}"
     crm.create({"api_name": name, "label": "Box", "fields": [
         {"api_name": "f0", "label": "F0", "type": "integer"}]})
     ids = [crm.records.create(name, {"f0": v})["id"] for v in values]
     expected = {crm.runtime.objects[name].field("f0").id: values}
-    counter = 1
-    for op, pick in steps:
+    for counter, (op, pick) in enumerate(steps, start=1):
         doc = crm.editor().object(name)
         live, archived = doc["fields"], doc.get("archived_fields", [])
         if op == "add":
@@ -204,7 +205,20 @@ def test_no_sequence_of_steps_loses_a_value(crm: Crm, steps: list[tuple[str, int
             if any(f["api_name"] == entry["field"]["api_name"] for f in live):
                 continue
             crm.editor().restore_field(name, entry["field"]["id"])
-        counter += 1
+        elif op == "convert" and live:
+            field = live[pick % len(live)]
+            to_text = field["type"] == "integer"
+            editor = crm.platform.editor(crm.runtime, crm.actor, migration=Migration(keep_unconvertible=True))
+            editor.update_field(name, field["api_name"], {"type": "text" if to_text else "integer"})
+            [copy] = [e for e in crm.editor().object(name)["archived_fields"] if e["field"]["id"] not in
+                      {a["field"]["id"] for a in archived}]
+            expected[copy["field"]["id"]] = expected[field["id"]]
+            expected[field["id"]] = [None if v is None else (str(v) if to_text else int(v))
+                                     for v in expected[field["id"]]]
+        assert_every_value_kept(crm, name, expected)
+
+
+def assert_every_value_kept(crm: Crm, name: str, expected: dict[str, list]) -> None:
     doc = crm.editor().object(name)
     columns = {f["id"]: f["api_name"] for f in doc["fields"]}
     columns |= {e["field"]["id"]: e["column"] for e in doc.get("archived_fields", [])}

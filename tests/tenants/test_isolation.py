@@ -22,7 +22,6 @@ from trellis.platform.controlplane.accounts import add_membership, create_token,
 from trellis.platform.controlplane.tables import Tenant
 from trellis.platform.core import Platform
 from trellis.platform.records.service import Actor
-from trellis.renderers.app import create_app
 from trellis.tenants.demo import install_demo
 
 SECRET = "Bonly Secret"
@@ -62,18 +61,6 @@ def pair(platform: Platform) -> Pair:
         add_membership(session, tenant, user, role="admin")
         token, _ = create_token(session, tenant=tenant, user=user, name="isolation")
     return Pair(a, b, email, token, accounts, deals, invoice)
-
-
-@pytest.fixture(scope="module")
-def app(platform: Platform) -> Flask:
-    app = create_app(platform=platform)
-    app.config.update(TESTING=True)
-    return app
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 @pytest.fixture

@@ -1,0 +1,99 @@
+"""Type conversions of large tables run as resumable jobs; the field switches type only at the end.
+
+The threshold is lowered so a few hundred records count as "large". On
+PostgreSQL + Redis the job goes through rq and a worker in the test process
+(a separate worker killed mid-conversion is in ``test_conversion_worker``);
+embedded, it runs on the in-process runner.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import inspect, select
+
+from trellis.platform.config import Settings
+from trellis.platform.core import Platform
+from trellis.platform.jobs import JobInfo
+from trellis.platform.records.service import Actor
+from trellis.platform.storage.plan import Migration
+from trellis.platform.storage.system import conversion_table
+from trellis.tenants.registry import create_tenant
+
+ROWS = 230
+ITEM = {"api_name": "item", "label": "Item", "fields": [{"api_name": "code", "label": "Code", "type": "text"}]}
+ACTOR = Actor(user_id=None)
+
+
+@pytest.fixture(scope="module")
+def small_jobs(settings: Settings) -> Iterator[Platform]:
+    """A platform on the session's databases whose conversions of more than 50 records are jobs."""
+    platform = Platform(dataclasses.replace(settings, convert_job_rows=50, convert_batch_rows=40,
+                                            job_queue=f"trellis-test-{uuid.uuid4().hex[:10]}", job_backoff_s=(0.0,)))
+    platform.migrate()
+    yield platform
+    platform.jobs.stop()
+    platform.dispose()
+
+
+@pytest.fixture
+def items(small_jobs: Platform) -> str:
+    slug = f"c-{uuid.uuid4().hex[:12]}"
+    create_tenant(small_jobs, slug, "Conversions")
+    small_jobs.editor(small_jobs.runtime(slug), ACTOR).create_object(ITEM)
+    records = small_jobs.records(small_jobs.runtime(slug), ACTOR)
+    for n in range(ROWS):
+        records.create("item", {"code": None if n % 10 == 0 else f" {n * 3} "})
+    return slug
+
+
+def run_jobs(platform: Platform, job_id: int) -> JobInfo:
+    if platform.settings.redis_url:
+        platform.jobs.work(burst=True)
+    return platform.jobs.wait(job_id, timeout=60)
+
+
+def test_a_large_conversion_is_a_job_and_switches_the_type_only_when_done(small_jobs: Platform, items: str) -> None:
+    before = small_jobs.runtime(items).revision.number
+    editor = small_jobs.editor(small_jobs.runtime(items), ACTOR)
+    assert editor.update_field("item", "code", {"type": "integer"}) == before
+    assert editor.last_plan.steps[0].background and editor.last_job is not None
+    assert small_jobs.runtime(items).object("item").field("code").type == "text"  # not switched yet
+    info = run_jobs(small_jobs, editor.last_job)
+    assert (info.status, info.percent) == ("succeeded", 100), info.error
+    runtime = small_jobs.runtime(items)
+    assert runtime.revision.number == before + 1 and runtime.object("item").field("code").type == "integer"
+    codes = sorted(r["code"] for r in small_jobs.records(runtime, ACTOR).list("item", None).records if r["code"])
+    assert codes[:3] == [3, 6, 9]
+    with runtime.store.engine.connect() as conn:
+        [state] = conn.execute(select(conversion_table(runtime.store.schema))).mappings().all()
+    assert state["converted"] == ROWS - len(range(0, ROWS, 10)) and state["failed"] == 0  # each value once
+    assert state["finished_at"] is not None
+
+
+def test_values_that_do_not_convert_stop_the_job_and_change_nothing(small_jobs: Platform, items: str) -> None:
+    records = small_jobs.records(small_jobs.runtime(items), ACTOR)
+    records.create("item", {"code": "twelve"})
+    before = small_jobs.runtime(items)
+    editor = small_jobs.editor(before, ACTOR)
+    editor.update_field("item", "code", {"type": "integer"})
+    info = run_jobs(small_jobs, editor.last_job)
+    assert info.status == "failed" and "cannot become integer (first 1: 'twelve')" in info.error
+    after = small_jobs.runtime(items)
+    assert after.revision.number == before.revision.number
+    columns = {c.name for c in after.tables["item"].columns}
+    with after.store.engine.connect() as conn:
+        stored = {c["name"] for c in inspect(conn).get_columns("item", schema=after.store.schema)}
+    assert stored == columns  # the shadow column is gone
+
+
+def test_allowed_failures_are_left_empty_and_kept_in_the_archive(small_jobs: Platform, items: str) -> None:
+    small_jobs.records(small_jobs.runtime(items), ACTOR).create("item", {"code": "twelve"})
+    editor = small_jobs.editor(small_jobs.runtime(items), ACTOR, migration=Migration(keep_unconvertible=True))
+    editor.update_field("item", "code", {"type": "integer"})
+    assert run_jobs(small_jobs, editor.last_job).status == "succeeded"
+    [archived] = small_jobs.editor(small_jobs.runtime(items), ACTOR).archived_fields("item")
+    assert archived["field"]["type"] == "text"
