@@ -8,13 +8,20 @@ carries its whole configuration history.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from sqlalchemy import BigInteger, Column, DateTime, Integer, MetaData, String, Table, Text, func
 
 from .tables import NAMING_CONVENTION, JsonValue
 
 
+@lru_cache(maxsize=4096)
 def system_tables(schema: str | None) -> tuple[Table, Table]:
-    """The revision log and the autonumber counters of one tenant store."""
+    """The revision log and the autonumber counters of one tenant store.
+
+    Cached per schema: every request reads the newest revision number, and the same
+    ``Table`` objects let SQLAlchemy reuse the compiled statement instead of compiling it anew.
+    """
     metadata = MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
     revisions = Table(
         "trellis_revisions",
@@ -35,6 +42,7 @@ def system_tables(schema: str | None) -> tuple[Table, Table]:
     return revisions, sequences
 
 
+@lru_cache(maxsize=4096)
 def conversion_table(schema: str | None) -> Table:
     """Checkpoints of type conversions running as jobs: one row per field being converted.
 
