@@ -39,7 +39,7 @@ class Settings:
     #: Type conversions of tables with more records than this run as resumable jobs (``TRELLIS_CONVERT_JOB_ROWS``).
     convert_job_rows: int = 100_000
     #: Records converted and committed per batch by such a job (``TRELLIS_CONVERT_BATCH_ROWS``).
-    convert_batch_rows: int = 5_000
+    convert_batch_rows: int = 20_000
     #: Seconds between a running job's heartbeats; three missed ones mean its process died.
     job_heartbeat_s: float = 10.0
     #: Seconds a failed job waits before attempt 2, 3, …; the last value repeats (``TRELLIS_JOB_BACKOFF_S``).
@@ -61,7 +61,7 @@ class Settings:
             job_modules=tuple(m.strip() for m in env.get("TRELLIS_JOB_MODULES", "").split(",") if m.strip()),
             job_heartbeat_s=_seconds("TRELLIS_JOB_HEARTBEAT_S", env.get("TRELLIS_JOB_HEARTBEAT_S") or "10")[0],
             convert_job_rows=int(env.get("TRELLIS_CONVERT_JOB_ROWS") or 100_000),
-            convert_batch_rows=int(env.get("TRELLIS_CONVERT_BATCH_ROWS") or 5_000),
+            convert_batch_rows=int(env.get("TRELLIS_CONVERT_BATCH_ROWS") or 20_000),
             job_backoff_s=_seconds("TRELLIS_JOB_BACKOFF_S", env.get("TRELLIS_JOB_BACKOFF_S") or "5,30,120"),
         )
 

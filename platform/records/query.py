@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -18,11 +18,13 @@ from typing import Any
 from marshmallow import ValidationError
 from sqlalchemy import ColumnElement, Select, Table, and_, false, func, literal, or_, select, true
 
+from trellis.metadata.expressions import Checked, ExpressionError, ExprType, Scope, check, parse
 from trellis.metadata.fieldtypes import field_type
 from trellis.metadata.model import SYSTEM_FIELDS, ObjectDef
 from trellis.metadata.values import INT64_MAX, INT64_MIN
 
 from ..errors import FieldProblem, InvalidInput
+from ..expressions import Context, to_condition
 
 MAX_LIMIT = 500
 
@@ -32,6 +34,24 @@ class Filter:
     field: str
     op: str
     value: Any = None
+
+
+@dataclass(frozen=True)
+class Where:
+    """An expression condition on a list (the API's ``where=``), checked against the object's metadata."""
+
+    checked: Checked
+    context: Context = field(default_factory=Context)
+
+
+def where_condition(text: str, obj: ObjectDef, objects: Mapping[str, ObjectDef], user_id: int | None) -> Where:
+    """Parse and type-check ``text`` as a condition on ``obj``; a mistake is an ``InvalidInput`` naming
+    ``where``, with the position and how to mend it."""
+    try:
+        checked = check(parse(text), Scope(obj, objects), expect=ExprType.BOOLEAN)
+    except ExpressionError as error:
+        raise InvalidInput("The where expression cannot be used.", [FieldProblem("where", str(error))]) from None
+    return Where(checked, Context(user_id=user_id))
 
 
 @dataclass(frozen=True)
@@ -47,6 +67,8 @@ class ListQuery:
     #: Page-number pagination for the screens; the API uses ``cursor``.
     offset: int = 0
     with_total: bool = False
+    #: An expression every listed record satisfies, run by the database.
+    where: Where | None = None
 
 
 @dataclass
@@ -76,6 +98,8 @@ def build_select(obj: ObjectDef, table: Table, query: ListQuery) -> tuple[Select
     if not 1 <= query.limit <= MAX_LIMIT:
         raise InvalidInput("Bad limit.", [FieldProblem("limit", f"limit must be from 1 to {MAX_LIMIT}.")])
     conditions = [filter_condition(obj, table, f) for f in query.filters]
+    if query.where is not None:
+        conditions.append(_where(table, query.where))
     if query.search:
         conditions.append(_search_condition(obj, table, query.search))
     where = and_(true(), *conditions)
@@ -86,6 +110,13 @@ def build_select(obj: ObjectDef, table: Table, query: ListQuery) -> tuple[Select
     statement = statement.order_by(*_order_by(table, order)).limit(query.limit + 1).offset(query.offset)
     count = select(func.count()).select_from(table).where(where) if query.with_total else None
     return statement, count
+
+
+def _where(table: Table, where: Where) -> ColumnElement[bool]:
+    try:
+        return to_condition(where.checked, table, where.context)
+    except ExpressionError as error:  # too complex once compiled to SQL
+        raise InvalidInput("The where expression cannot be used.", [FieldProblem("where", str(error))]) from None
 
 
 def filter_condition(obj: ObjectDef, table: Table, flt: Filter) -> ColumnElement[bool]:

@@ -29,7 +29,6 @@ from trellis.metadata.model import FieldDef, ObjectDef
 from ..errors import FieldProblem, InvalidInput
 from . import convert
 from .stores import TenantStore
-from .tables import column_type
 
 
 @dataclass(frozen=True)
@@ -190,8 +189,7 @@ class Planner:
             if new.required:
                 self._check_empty(step, table.c[old.api_name], new)
             return
-        failures = convert.find_failures(self.conn, self.store, table.name, old.api_name, column_type(old),
-                                         converter(old, new))
+        failures = convert.find_failures(self.conn, self.store, table.name, old, new, converter(old, new))
         if failures.count:
             step.samples = failures.samples
             message = (f"{failures.count} values of {new.api_name} cannot become {_article(new.type)} "

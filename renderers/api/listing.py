@@ -6,6 +6,8 @@ operator, so a filter reads like the field it is about; ``q``, ``sort``,
 to share one of those names is still filtered with ``name__eq=``). Only the
 shape is checked here; whether a field exists and allows an operator is the
 query engine's to say, so the API and the screens give the same answers.
+``where`` takes an expression (``amount > 1000 AND stage IN ("won", "lost")``),
+checked against the metadata of the request's tenant and object and run by the database.
 """
 
 from __future__ import annotations
@@ -13,15 +15,17 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
+from flask import request
 from werkzeug.datastructures import MultiDict
 
 from trellis.platform.errors import FieldProblem, InvalidInput
-from trellis.platform.records.query import MAX_LIMIT, Filter, ListQuery
+from trellis.platform.records.query import MAX_LIMIT, Filter, ListQuery, Where, where_condition
 
+from .auth import caller
 from .payload import refuse_nul
 
 OPERATORS = ("eq", "ne", "lt", "lte", "gt", "gte", "contains", "starts_with", "in", "blank")
-RESERVED = ("q", "sort", "limit", "cursor", "total")
+RESERVED = ("q", "sort", "limit", "cursor", "total", "where")
 DEFAULT_LIMIT = 50
 _TRUTH = {"true": True, "false": False}  # exactly as JSON spells them
 
@@ -37,7 +41,18 @@ def list_query(args: MultiDict[str, str]) -> ListQuery:
         limit=_limit(_last(args, "limit")),
         cursor=_last(args, "cursor") or None,
         with_total="total" in args and _flag("total", _last(args, "total") or ""),
+        where=_where(_last(args, "where") or None),
     )
+
+
+def _where(text: str | None) -> Where | None:
+    """The ``where`` expression, typed against the object named in the URL, for the calling user."""
+    if text is None:
+        return None
+    who = caller()
+    runtime = who.runtime()
+    obj = runtime.object((request.view_args or {})["object_name"])
+    return where_condition(text, obj, runtime.objects, who.actor.user_id)
 
 
 def parse_filter(key: str, value: str) -> Filter:

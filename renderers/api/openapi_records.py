@@ -15,6 +15,7 @@ from typing import Any
 from apispec import APISpec
 from apispec.ext.marshmallow import OpenAPIConverter
 
+from trellis.metadata.expressions import MAX_LENGTH
 from trellis.metadata.model import SYSTEM_FIELDS, ObjectDef
 from trellis.metadata.values import INT64_MAX
 from trellis.platform.records.query import MAX_LIMIT
@@ -121,6 +122,10 @@ def _list_parameters(obj: ObjectDef) -> list[dict[str, Any]]:
         _query("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}, "Records per page (default 50)."),
         _query("cursor", {"type": "string"}, "next_cursor of the previous page."),
         _query("total", {"type": "boolean"}, "Also count all matching records."),
+        _query("where", {"type": "string", "maxLength": MAX_LENGTH},
+               'Only records for which this expression is true, e.g. amount > 1000 AND stage IN ("won", "lost"); '
+               "fields, lookup paths (account.industry), AND/OR/NOT, IN and functions such as IF, ISBLANK, "
+               "DAYS_BETWEEN and TODAY(). A mistake is a 422 naming `where` and the position."),
     ]
 
 

@@ -12,7 +12,12 @@ from decimal import Decimal
 
 import pytest
 from crm_kit import Crm
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from marshmallow import ValidationError
 
+from trellis.metadata.conversions import converter
+from trellis.metadata.model import FieldDef
 from trellis.platform.errors import Conflict, InvalidInput, NotFound
 from trellis.platform.storage.plan import Migration
 
@@ -182,3 +187,35 @@ def test_rollback_past_an_objects_creation_is_refused(leads: Crm) -> None:
         leads.editor().rollback(start)
     with pytest.raises(NotFound):
         leads.editor().rollback(999)
+
+
+NUMBERISH = st.lists(st.one_of(
+    st.from_regex(r"\A[ \t]?[+-]?[0-9]{1,20}(\.[0-9]{1,4})?[ \n]?\Z", fullmatch=True),
+    st.sampled_from(["1,000", "1e3", "\u00a012", "٣", "0x1F", "-0", "+007.50", "99999999999999999999", " "]),
+    st.text(max_size=6)), min_size=1, max_size=12)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
+@given(texts=NUMBERISH, target=st.sampled_from([{"type": "integer"}, {"type": "decimal"},
+                                                {"type": "currency", "precision": 6, "scale": 1}]))
+def test_the_database_converts_plain_numbers_exactly_as_the_converter(crm: Crm, texts: list[str],
+                                                                      target: dict) -> None:
+    """On PostgreSQL plain numbers are converted by SQL, the rest in Python: the answers must be the converter's."""
+    name = f"num_{len(crm.runtime.objects)}"
+    crm.create({"api_name": name, "label": "N", "fields": [{"api_name": "raw", "label": "Raw", "type": "text"}]})
+    texts = [t.replace("\x00", "") for t in texts]
+    for text in texts:
+        crm.records.create(name, {"raw": text})
+    old = crm.runtime.object(name).field("raw")
+    new = FieldDef.from_document({"id": old.id, "api_name": "raw", "label": "Raw", **target})
+    expected = []
+    for text in texts:
+        try:
+            expected.append(converter(old, new)(text))
+        except ValidationError:
+            expected.append(None)
+    editor = crm.platform.editor(crm.runtime, crm.actor, migration=Migration(keep_unconvertible=True))
+    editor.update_field(name, "raw", target)
+    stored = [row[0] for row in crm.sql(f"SELECT raw FROM {{t}}{name} ORDER BY id")]
+    assert [None if v is None else Decimal(str(v)) for v in stored] == [None if v is None else Decimal(v)
+                                                                        for v in expected]

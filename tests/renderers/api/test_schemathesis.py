@@ -37,9 +37,10 @@ def api_schema(app, demo, auth):
 
 @pytest.fixture
 def beyond_any_schema(platform, demo) -> set[str]:
-    """Fields whose refusal depends on stored data: a lookup's target record, a list cursor."""
+    """Fields whose refusal depends on stored data or on more than a schema can say: a lookup's target record,
+    a list cursor, a ``where`` expression (its grammar and the object's fields)."""
     objects = platform.runtime(demo.tenant).objects.values()
-    return {f.api_name for obj in objects for f in obj.fields if f.type == "lookup"} | {"cursor"}
+    return {f.api_name for obj in objects for f in obj.fields if f.type == "lookup"} | {"cursor", "where"}
 
 
 def accepts_valid_data(beyond_schema: set[str]) -> Callable[..., Any]:
