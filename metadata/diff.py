@@ -10,7 +10,9 @@ that leaves ``archived_fields`` for nowhere is purged. Only a field that simply
 vanishes is a removal, which the platform refuses. A change of type (or of
 storage size) is a conversion: the editor archives a copy of the old field
 (with a new id and ``replaced_by`` naming the live one) in the same revision,
-and the change names that archive's column.
+and the change names that archive's column. Objects work the same way: one
+that gains ``archived`` is archived (its table renamed), one that loses it is
+restored, and an archived one that disappears is purged.
 """
 
 from __future__ import annotations
@@ -32,11 +34,19 @@ def diff_objects(old: Sequence[Document], new: Sequence[Document]) -> list[dict[
         previous = before.get(obj_id)
         if previous is None:
             changes.append({"op": "create_object", "object": doc["api_name"]})
-            continue
-        changes.extend(_object_changes(previous, doc))
+        elif "archived" in doc and "archived" not in previous:
+            changes.append({"op": "archive_object", "object": doc["api_name"], "table": doc["archived"]["table"]})
+        elif "archived" in previous and "archived" not in doc:
+            changes.append({"op": "restore_object", "object": doc["api_name"],
+                            "table": previous["archived"]["table"]})
+            changes.extend(_object_changes({**previous, "api_name": doc["api_name"]}, doc))
+        elif "archived" not in doc:
+            changes.extend(_object_changes(previous, doc))
     for obj_id, doc in before.items():
         if obj_id not in after:
-            changes.append({"op": "remove_object", "object": doc["api_name"]})
+            op = "purge_object" if "archived" in doc else "remove_object"
+            changes.append({"op": op, "object": doc["api_name"], **({"table": doc["archived"]["table"]}
+                                                                      if "archived" in doc else {})})
     return changes
 
 
@@ -45,7 +55,7 @@ def _object_changes(old: Document, new: Document) -> list[dict[str, Any]]:
     changes: list[dict[str, Any]] = []
     if old["api_name"] != name:
         changes.append({"op": "rename_object", "object": name, "from": old["api_name"]})
-    keys = _changed_keys(old, new, ignore={"fields", "archived_fields", "api_name", "id"})
+    keys = _changed_keys(old, new, ignore={"fields", "archived_fields", "archived", "api_name", "id"})
     if keys:
         changes.append({"op": "update_object", "object": name, "keys": keys})
     old_fields = {f["id"]: f for f in old.get("fields", [])}

@@ -8,7 +8,7 @@ without copying the rules about defaults into every caller.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,6 +114,21 @@ class ObjectDef:
 
     def plural_title(self, locale: str) -> str:
         return localize(self.plural_label, locale, "") or self.title(locale)
+
+
+def is_live(doc: Mapping[str, Any]) -> bool:
+    """Whether an object document is in use (not archived)."""
+    return "archived" not in doc
+
+
+def live_documents(documents: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The object documents in use: what records, the API and the screens are built from."""
+    return [doc for doc in documents if is_live(doc)]
+
+
+def stored_as(doc: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``doc`` named as its table is: an archived object's table has its archive name."""
+    return {**doc, "api_name": doc["archived"]["table"]} if not is_live(doc) else doc
 
 
 def with_ids(doc: Mapping[str, Any]) -> dict[str, Any]:

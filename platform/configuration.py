@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Table
 
 from trellis.metadata.diff import STORAGE_KEYS, diff_objects
-from trellis.metadata.model import COMMON_KEYS, ObjectDef, new_id, with_ids
+from trellis.metadata.model import COMMON_KEYS, ObjectDef, is_live, live_documents, new_id, stored_as, with_ids
 from trellis.metadata.validation import Problem, validate_field, validate_object
 
 from . import revisions
@@ -26,7 +26,7 @@ from .errors import Conflict, FieldProblem, InvalidInput, NotFound
 from .records.service import Actor
 from .rollback import rollback_documents
 from .runtime import TenantRuntime
-from .storage.evolve import archive_column
+from .storage.evolve import archive_column, archive_table
 from .storage.migrate import apply_changes, check_supported
 from .storage.plan import Migration, Plan, Planner
 from .storage.tables import build_tables
@@ -53,6 +53,11 @@ class MetadataEditor:
         self.last_job: int | None = None
 
     def objects(self) -> list[dict[str, Any]]:
+        """The objects in use (archived ones: ``archived_objects``)."""
+        return [copy.deepcopy(doc) for doc in live_documents(self.runtime.revision.documents)]
+
+    def _all(self) -> list[dict[str, Any]]:
+        """Every object document, archived ones included: what a new revision is made from."""
         return [copy.deepcopy(doc) for doc in self.runtime.revision.documents]
 
     def object(self, name: str) -> dict[str, Any]:
@@ -69,7 +74,7 @@ class MetadataEditor:
         _raise_problems("The object is not valid.", validate_object(doc, known_objects=self.runtime.documents))
         _no_archive(doc)
         doc = with_ids(doc)
-        return self._save([*self.objects(), doc], f"Created object {doc['api_name']}")
+        return self._save([*self._all(), doc], f"Created object {doc['api_name']}")
 
     def update_object(self, name: str, changes: Any) -> int:
         """Change object-level settings (labels, description, name field)."""
@@ -82,7 +87,7 @@ class MetadataEditor:
         _no_archive(changes)
         updated = {**current, **changes, "id": current["id"]}
         new_name = updated.get("api_name")
-        documents = [updated if d["api_name"] == name else d for d in self.objects()]
+        documents = [updated if d["id"] == current["id"] else d for d in self._all()]
         if isinstance(new_name, str) and new_name != name:  # a rename: lookups follow the table
             documents = [_retarget(d, name, new_name) for d in documents]
             updated = next(d for d in documents if d["id"] == current["id"])
@@ -179,11 +184,46 @@ class MetadataEditor:
 
     def rollback(self, number: int) -> int:
         """Make revision ``number``'s configuration current again, as a new revision that loses nothing."""
-        documents = rollback_documents(self.objects(), self.revision(number).documents, number, self.actor.user_id)
+        documents = rollback_documents(self._all(), self.revision(number).documents, number, self.actor.user_id)
         return self._save(documents, f"Rolled back to revision {number}")
 
+    def archived_objects(self) -> list[dict[str, Any]]:
+        return [copy.deepcopy(doc) for doc in self.runtime.revision.documents if not is_live(doc)]
+
+    def archive_object(self, name: str) -> int:
+        """Take an object out of use without losing a record: its table is renamed, not dropped."""
+        current = self.object(name)
+        pointing = [f"{doc['api_name']}.{field['api_name']}" for doc in self.objects() if doc["id"] != current["id"]
+                    for field in doc["fields"] if field.get("type") == "lookup" and field.get("target") == name]
+        if pointing:
+            raise InvalidInput(f"Other objects look up {name}.", [FieldProblem(
+                "$.api_name", f"{', '.join(pointing)} point at {name}; archive those fields first.")])
+        current["archived"] = {"table": archive_table(current["id"]), "archived_at": datetime.now(UTC).isoformat(),
+                               "archived_by": self.actor.user_id}
+        return self._replace(name, current, f"Archived object {name}")
+
+    def restore_object(self, ref: str) -> int:
+        """Bring an archived object (by id or api_name) back with all its records, if its name is free."""
+        doc = self._archived_object(ref)
+        del doc["archived"]
+        _raise_problems(f"Cannot restore {doc['api_name']}.",
+                        validate_object(doc, known_objects=self.runtime.documents))
+        return self._save([doc if d["id"] == doc["id"] else d for d in self._all()],
+                          f"Restored object {doc['api_name']}")
+
+    def purge_object(self, ref: str) -> int:
+        """Drop an archived object's table and records for good; only ever as this explicit step."""
+        doc = self._archived_object(ref)
+        return self._save([d for d in self._all() if d["id"] != doc["id"]], f"Purged object {doc['api_name']}")
+
+    def _archived_object(self, ref: str) -> dict[str, Any]:
+        found = [doc for doc in self.archived_objects() if ref in (doc["id"], doc["api_name"])]
+        if not found:
+            raise NotFound(f"There is no archived object '{ref}'.")
+        return found[-1]
+
     def _replace(self, name: str, doc: dict[str, Any], summary: str) -> int:
-        return self._save([doc if d["api_name"] == name else d for d in self.objects()], summary)
+        return self._save([doc if d["id"] == doc["id"] else d for d in self._all()], summary)
 
     def _save(self, documents: list[dict[str, Any]], summary: str) -> int:
         old = self.runtime
@@ -191,7 +231,7 @@ class MetadataEditor:
         if not changes:
             return old.revision.number
         check_supported(changes)
-        objects = {doc["api_name"]: ObjectDef.from_document(doc) for doc in documents}
+        objects = _live_objects(documents)
         # Only a conversion on its own can be handed to a job: other changes would wait for it.
         background = self.background if len(changes) == 1 and changes[0]["op"] == "convert_field" else None
         with old.store.engine.begin() as conn:
@@ -212,7 +252,7 @@ class MetadataEditor:
     def switch_prepared(self, documents: list[dict[str, Any]], summary: str) -> int:
         """Finish a change whose conversion a job has done: catch up, switch and record the revision."""
         changes = diff_objects(self.runtime.revision.documents, documents)
-        objects = {doc["api_name"]: ObjectDef.from_document(doc) for doc in documents}
+        objects = _live_objects(documents)
         with self.runtime.store.engine.begin() as conn:
             self._check_current(conn)
             return self._commit(conn, documents, changes, objects, summary)
@@ -226,7 +266,10 @@ class MetadataEditor:
         """The DDL and the revision, in the caller's transaction."""
         old = self.runtime
         new_tables = build_tables(objects.values(), old.store.schema)
-        apply_changes(conn, old.store, old.objects, objects, old.tables, new_tables, changes, self.migration)
+        archived = {d["archived"]["table"]: _stored_table(d, old.store.schema) for d in (*old.revision.documents, *documents)
+                    if not is_live(d)}
+        apply_changes(conn, old.store, old.objects, objects, old.tables, new_tables, changes, self.migration,
+                      archived)
         return revisions.append(conn, old.store, after=old.revision.number, documents=documents,
                                 changes=changes, author_id=self.actor.user_id, summary=summary)
 
@@ -239,6 +282,16 @@ class Background:
     min_rows: int
     #: Queues the conversion job: (documents, summary, from revision, change, migration) → job id.
     enqueue: Callable[[list[dict[str, Any]], str, int, dict[str, Any], Migration], int]
+
+
+def _live_objects(documents: list[dict[str, Any]]) -> dict[str, ObjectDef]:
+    return {doc["api_name"]: ObjectDef.from_document(doc) for doc in live_documents(documents)}
+
+
+def _stored_table(doc: Mapping[str, Any], schema: str | None) -> Table:
+    """An archived object's table as the database has it: under its archive name."""
+    stored = ObjectDef.from_document(stored_as(doc))
+    return build_tables([stored], schema)[stored.api_name]
 
 
 def _refusal(plan: Plan) -> str:

@@ -5,8 +5,8 @@ reconciled with today's so nothing is lost: a field added since is archived
 (not dropped), a field archived since comes back with its values, archives
 made since stay archived, and a field whose type changed since is converted
 back through a new column (the newer values archived). Objects created since
-cannot be taken away yet (objects are not archived), so such a rollback is
-refused with their names.
+must be archived first (a rollback past their creation is refused with their
+names); objects archived since stay archived, or come back if the target had them.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from trellis.metadata.diff import STORAGE_KEYS
-from trellis.metadata.model import new_id
+from trellis.metadata.model import is_live, new_id
 
 from .errors import FieldProblem, InvalidInput
 from .storage.evolve import archive_column
@@ -29,13 +29,15 @@ def rollback_documents(current: Sequence[Mapping[str, Any]], target: Sequence[Ma
                        actor_id: int | None) -> list[Document]:
     """The documents of revision ``number`` (``target``), reconciled with ``current`` so nothing is lost."""
     targets = {doc["id"]: doc for doc in target}
-    newer = [doc["api_name"] for doc in current if doc["id"] not in targets]
+    newer = [doc["api_name"] for doc in current if doc["id"] not in targets and is_live(doc)]
     if newer:
         raise InvalidInput(f"Cannot roll back to revision {number}.", [FieldProblem(
-            "$.revision", f"The objects {', '.join(newer)} were created after revision {number}; objects cannot "
-                          "be archived yet, so rolling back past their creation is refused.")])
+            "$.revision", f"The objects {', '.join(newer)} were created after revision {number}; archive them "
+                          "first, then roll back.")])
     now = datetime.now(UTC).isoformat()
-    return [_reconcile(doc, targets[doc["id"]], now, actor_id) for doc in current]
+    # Objects archived since and unknown to the target stay archived: a rollback never purges.
+    return [_reconcile(doc, targets[doc["id"]], now, actor_id) if doc["id"] in targets else copy.deepcopy(doc)
+            for doc in current]
 
 
 def _reconcile(current: Mapping[str, Any], target: Mapping[str, Any], now: str, actor_id: int | None) -> Document:

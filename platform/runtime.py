@@ -18,7 +18,7 @@ from functools import cached_property
 from marshmallow import Schema
 from sqlalchemy import Table
 
-from trellis.metadata.model import ObjectDef
+from trellis.metadata.model import ObjectDef, live_documents
 
 from . import revisions
 from .controlplane.tables import Tenant
@@ -51,7 +51,7 @@ class TenantRuntime:
         self.store = store
         self.revision = revision
         self.objects: dict[str, ObjectDef] = {
-            doc["api_name"]: ObjectDef.from_document(doc) for doc in revision.documents
+            doc["api_name"]: ObjectDef.from_document(doc) for doc in live_documents(revision.documents)
         }
         self.tables: dict[str, Table] = build_tables(self.objects.values(), store.schema)
         self._schemas: dict[tuple[str, str], Schema] = {}
@@ -70,7 +70,8 @@ class TenantRuntime:
 
     @cached_property
     def documents(self) -> dict[str, dict]:
-        return {doc["api_name"]: doc for doc in self.revision.documents}
+        """The documents of the objects in use, by name (archived objects are the editor's business)."""
+        return {doc["api_name"]: doc for doc in live_documents(self.revision.documents)}
 
     def _schema(self, name: str, kind: str, build: Callable[[ObjectDef], type[Schema]]) -> Schema:
         key = (name, kind)

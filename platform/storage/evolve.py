@@ -33,6 +33,11 @@ def archive_column(field_id: str) -> str:
     return f"zz_archived_{field_id.removeprefix('fld_')}"
 
 
+def archive_table(object_id: str) -> str:
+    """The table an archived object's records live in: legal, short and unique per object."""
+    return f"zz_archived_{object_id.removeprefix('obj_')}"
+
+
 def rename_field(conn: Connection, store: TenantStore, new: Table, old_name: str, field: FieldDef) -> None:
     """Rename the column in place (catalog-only), then give its indexes and key the new names."""
     rename_column(conn, store, new.name, old_name, field.api_name)

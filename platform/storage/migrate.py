@@ -25,13 +25,15 @@ from ..errors import FieldProblem, InvalidInput
 from . import convert, evolve
 from .plan import Migration
 from .stores import TenantStore
-from .tables import field_column, field_indexes
+from .tables import computed_change, field_column, field_indexes
 
 #: Field keys whose change only affects validation and display, never the table
 #: (``values``: retired picklist values stay readable; mapped ones are rewritten).
 DISPLAY_KEYS = {"label", "help_text", "default", "values", "min", "max", "on_delete"}
 #: Field keys this planner can change on a live table after checking the data.
 TABLE_KEYS = {"indexed", "unique", "required"}
+#: Settings of a formula: it has no column, so changing them changes only the catalog.
+FORMULA_KEYS = {"expression", "result"}
 #: Object keys that never touch the table.
 OBJECT_KEYS = {"label", "plural_label", "description", "name_field"}
 
@@ -52,9 +54,12 @@ def check_supported(changes: Iterable[Mapping[str, Any]]) -> None:
             problems.append(FieldProblem(where, f"Fields are not deleted outright: archive {where} instead "
                                                 "(its values are kept and it can be restored)."))
         elif op == "update_field":
-            for key in set(change["keys"]) - DISPLAY_KEYS - TABLE_KEYS - followed:
+            for key in set(change["keys"]) - DISPLAY_KEYS - TABLE_KEYS - FORMULA_KEYS - followed:
                 problems.append(FieldProblem(f"{where}.{key}", f"Changing {key} of an existing field is not "
                                                                "supported yet; create a new field instead."))
+        elif op == "convert_field" and "formula" in (change["from_type"], change["to_type"]):
+            problems.append(FieldProblem(f"{where}.type", "A stored field cannot become a formula or the other way "
+                                                          "round; archive it and add a new field instead."))
         elif op == "update_object":
             for key in set(change["keys"]) - OBJECT_KEYS:
                 problems.append(FieldProblem(f"{where}.{key}", f"{key} of an object cannot be changed."))
@@ -64,8 +69,13 @@ def check_supported(changes: Iterable[Mapping[str, Any]]) -> None:
 
 def apply_changes(conn: Connection, store: TenantStore, old_objects: Mapping[str, ObjectDef],
                   objects: Mapping[str, ObjectDef], old_tables: Mapping[str, Table], new_tables: Mapping[str, Table],
-                  changes: Iterable[Mapping[str, Any]], migration: Migration) -> None:
-    """Run the DDL for ``changes`` (already planned and found safe); the caller commits it with the revision."""
+                  changes: Iterable[Mapping[str, Any]], migration: Migration,
+                  archived: Mapping[str, Table] | None = None) -> None:
+    """Run the DDL for ``changes`` (already planned and found safe); the caller commits it with the revision.
+
+    ``archived`` has the tables of archived objects (before and after), by their archive names.
+    """
+    archived = archived or {}
     created = {c["object"] for c in changes if c["op"] == "create_object"}
     for table in new_tables[next(iter(new_tables))].metadata.sorted_tables if new_tables else []:
         if table.name in created:
@@ -73,7 +83,15 @@ def apply_changes(conn: Connection, store: TenantStore, old_objects: Mapping[str
     ops = Operations(MigrationContext.configure(conn))
     for change in sorted(changes, key=lambda c: _ORDER.get(c["op"], 9)):
         name = change["object"]
-        if change["op"] in EVOLVE_OPS:
+        if computed_change(change, old_objects, objects):
+            continue  # a formula has no column: adding, renaming, archiving or editing one is catalog-only
+        if change["op"] == "archive_object":
+            evolve.rename_object(conn, store, old_tables[name], archived[change["table"]])
+        elif change["op"] == "restore_object":
+            evolve.rename_object(conn, store, archived[change["table"]], new_tables[name])
+        elif change["op"] == "purge_object":
+            ops.drop_table(change["table"], schema=store.schema)
+        elif change["op"] in EVOLVE_OPS:
             _evolve(conn, ops, store, objects, old_tables, new_tables, change)
         elif change["op"] == "add_field":
             field = objects[name].field(change["field"])
@@ -88,8 +106,8 @@ def apply_changes(conn: Connection, store: TenantStore, old_objects: Mapping[str
 
 
 #: Archives and renames free names first, so an add or restore in the same revision can take them.
-_ORDER = {"rename_object": -1, "archive_field": 0, "rename_field": 1, "restore_field": 2, "add_field": 3,
-          "purge_field": 5}
+_ORDER = {"archive_object": -3, "restore_object": -2, "rename_object": -1, "archive_field": 0, "rename_field": 1,
+          "restore_field": 2, "add_field": 3, "purge_field": 5, "purge_object": 6}
 EVOLVE_OPS = ("rename_object", "archive_field", "rename_field", "restore_field", "purge_field")
 
 

@@ -29,6 +29,7 @@ from trellis.metadata.model import FieldDef, ObjectDef
 from ..errors import FieldProblem, InvalidInput
 from . import convert
 from .stores import TenantStore
+from .tables import computed_change
 
 
 @dataclass(frozen=True)
@@ -127,8 +128,11 @@ class Planner:
         target = f"{name}.{field_name}" if field_name else name
         table = self.old_tables.get(change["from"] if op == "rename_object" else name)
         step = Step(op, target, _SUMMARIES[op].format(**change))
+        if computed_change(change, self.old, self.new):
+            step.summary = f"Formula {target} ({op.replace('_', ' ')}): computed, no column."
+            return step
         check = getattr(self, f"_{op}", None)
-        if check is not None and table is not None:
+        if check is not None and (table is not None or op == "purge_object"):
             check(step, change, table)
         return step
 
@@ -173,6 +177,17 @@ class Planner:
         if self.conn.dialect.name == "sqlite" and any(k["constrained_columns"] == [column.name] for k in keys):
             step.blocking.append(FieldProblem(change["field"], "SQLite cannot drop a column that carries a "
                                  "foreign key without copying the table; the field stays archived."))
+
+    def _archive_object(self, step: Step, change: Mapping[str, Any], table: Table) -> None:
+        step.rows = self._count(table)
+
+    def _purge_object(self, step: Step, change: Mapping[str, Any], table: Table | None) -> None:
+        stored = inspect(self.conn)
+        for other in stored.get_table_names(schema=self.store.schema):
+            for key in stored.get_foreign_keys(other, schema=self.store.schema):
+                if key["referred_table"] == change["table"] and other != change["table"]:
+                    step.blocking.append(FieldProblem("$.table", f"{other}.{key['constrained_columns'][0]} still "
+                                         f"refers to the archived {change['object']}; purge or change it first."))
 
     def _convert_field(self, step: Step, change: Mapping[str, Any], table: Table) -> None:
         old, new = self._fields(change)
@@ -264,6 +279,9 @@ _SUMMARIES = {
     "rename_object": "Rename {from} to {object} (in place; every record keeps its values).",
     "update_object": "Change the settings of {object}.",
     "remove_object": "Remove {object}.",
+    "archive_object": "Archive {object}: its records are kept in {table} and can be restored.",
+    "restore_object": "Restore {object} with its records from {table}.",
+    "purge_object": "Delete the archived object {object} and its records for good.",
     "add_field": "Add the column {object}.{field}.",
     "rename_field": "Rename {object}.{from} to {field} (in place; every value kept).",
     "update_field": "Change the settings of {object}.{field}.",

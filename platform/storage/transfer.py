@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Column, Connection, ForeignKey, MetaData, Table, bindparam, insert, inspect, select, text, update
 from sqlalchemy.types import JSON, Date, DateTime, Numeric, TypeEngine
 
-from trellis.metadata.model import FieldDef, ObjectDef
+from trellis.metadata.model import FieldDef, ObjectDef, live_documents, stored_as
 from trellis.metadata.validation import validate_object
 
 from ..errors import FieldProblem, InvalidInput
@@ -144,13 +144,14 @@ def create_tables(conn: Connection, store: TenantStore, documents: list[dict[str
     The set is validated as the metadata editor would, so a hand-edited archive cannot build
     tables the editor would never have made.
     """
+    live = {d["api_name"]: d for d in live_documents(documents)}
     problems = [FieldProblem(f"documents[{index}]{p.path[1:]}", p.message) for index, doc in enumerate(documents)
-                for p in validate_object(doc, known_objects={d["api_name"]: d for d in documents if d is not doc})]
+                for p in validate_object(doc, known_objects={k: d for k, d in live.items() if d is not doc})]
     if problems:
         raise InvalidInput("The documents are not valid.", problems)
-    objects = [ObjectDef.from_document(doc) for doc in documents]
-    tables = build_tables(objects, store.schema)
-    for doc in documents:
+    stored = [stored_as(doc) for doc in documents]  # archived objects' tables under their archive names
+    tables = build_tables([ObjectDef.from_document(doc) for doc in stored], store.schema)
+    for doc in stored:
         for entry in doc.get("archived_fields") or []:
             tables[doc["api_name"]].append_column(_archived_column(entry, store.schema))
     if tables:

@@ -121,6 +121,32 @@ def list_revisions() -> Response:
     return json_response({"data": data, "revision": _revision(editor)})
 
 
+def archive_object(name: str) -> Response:
+    """Deleting an object archives it: hidden everywhere, its records kept until restored or purged."""
+    editor = _editor()
+    editor.object(name)
+    number = editor.archive_object(name)
+    return _planned(editor) if editor.dry_run else _answer(_editor().archived_objects(), number, editor)
+
+
+def list_archived_objects() -> Response:
+    editor = _editor()
+    return _answer(editor.archived_objects(), _revision(editor))
+
+
+def restore_object(ref: str) -> Response:
+    editor = _editor()
+    number = editor.restore_object(ref)
+    return _planned(editor) if editor.dry_run else _answer(_editor().objects(), number, editor)
+
+
+def purge_object(ref: str) -> Response:
+    """The one request that deletes an object's records, and only of an object archived before."""
+    editor = _editor()
+    number = editor.purge_object(ref)
+    return _planned(editor) if editor.dry_run else _answer(_editor().archived_objects(), number, editor)
+
+
 def get_revision(number: int) -> Response:
     """One revision whole: its documents, changes, author and time."""
     editor = _editor()
@@ -152,6 +178,10 @@ def register(bp: Blueprint) -> None:
     bp.add_url_rule(objects, view_func=create_object, methods=["POST"])
     bp.add_url_rule(one, view_func=get_object, methods=["GET"])
     bp.add_url_rule(one, view_func=update_object, methods=["PATCH"])
+    bp.add_url_rule(one, view_func=archive_object, methods=["DELETE"])
+    bp.add_url_rule("/metadata/archived-objects", view_func=list_archived_objects, methods=["GET"])
+    bp.add_url_rule("/metadata/archived-objects/<ref>/restore", view_func=restore_object, methods=["POST"])
+    bp.add_url_rule("/metadata/archived-objects/<ref>", view_func=purge_object, methods=["DELETE"])
     bp.add_url_rule(one + "/fields", view_func=add_field, methods=["POST"])
     bp.add_url_rule(one + "/fields/<field>", view_func=get_field, methods=["GET"])
     bp.add_url_rule(one + "/fields/<field>", view_func=update_field, methods=["PATCH"])

@@ -31,7 +31,9 @@ def add_metadata(spec: APISpec) -> None:
     spec.path(path="/metadata/objects/{name}", parameters=[name], operations={
         "get": _read("Read an object", "get_object", ref(_OBJECT)),
         "patch": _write("Change an object's settings; a new api_name renames it (and its table)", "update_object",
-                        "MetadataObjectChanges", _OBJECT, 200)})
+                        "MetadataObjectChanges", _OBJECT, 200),
+        "delete": _act("Archive an object: hidden everywhere, its records kept until restored or purged",
+                       "archive_object", {"type": "array", "items": ref(_OBJECT)})})
     spec.path(path="/metadata/objects/{name}/fields", parameters=[name], operations={
         "post": _write("Add a field (and its column)", "add_field", _FIELD, _FIELD, 201)})
     spec.path(path="/metadata/objects/{name}/fields/{field}", parameters=[name, field], operations={
@@ -41,6 +43,7 @@ def add_metadata(spec: APISpec) -> None:
         "delete": _act("Archive a field: hidden everywhere, its values kept until restored or purged",
                        "archive_field")})
     _add_archive_paths(spec, name)
+    _add_archived_object_paths(spec)
     spec.path(path="/metadata/revisions", operations={
         "get": _read("The revision log, newest first", "list_revisions", {"type": "array", "items": ref("Revision")})})
     _add_revision_paths(spec)
@@ -63,6 +66,19 @@ def _add_revision_paths(spec: APISpec) -> None:
     spec.path(path="/metadata/revisions/{number}/rollback", parameters=[number], operations={"post": rollback})
 
 
+def _add_archived_object_paths(spec: APISpec) -> None:
+    ref_param = {"name": "ref", "in": "path", "required": True, "description": "The archived object's id "
+                 "(``obj_…``) or its API name (then the newest archive of that name).", "schema": {"type": "string"}}
+    objects = {"type": "array", "items": ref(_OBJECT)}
+    spec.path(path="/metadata/archived-objects", operations={
+        "get": _read("List the archived objects", "list_archived_objects", objects)})
+    spec.path(path="/metadata/archived-objects/{ref}/restore", parameters=[ref_param], operations={
+        "post": _act("Restore an archived object with all its records", "restore_object", objects)})
+    spec.path(path="/metadata/archived-objects/{ref}", parameters=[ref_param], operations={
+        "delete": _act("Purge an archived object: its table and records are deleted for good", "purge_object",
+                       objects)})
+
+
 def _add_archive_paths(spec: APISpec, name: dict[str, Any]) -> None:
     field_id = {"name": "field_id", "in": "path", "required": True, "description": "The archived field's id "
                 "(``fld_…``) or its API name (then the newest archive of that name).", "schema": {"type": "string"}}
@@ -80,11 +96,12 @@ _DRY_RUN = {"name": "dry_run", "in": "query", "required": False, "schema": {"typ
             "description": "true: answer with the migration plan and its impact, change nothing."}
 
 
-def _act(summary: str, operation: str) -> dict[str, Any]:
-    """A change without a body that answers with the whole object document."""
+def _act(summary: str, operation: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A change without a body that answers with the whole object document (or ``data``)."""
     return {"summary": summary, "operationId": operation, "tags": ["metadata"], "parameters": [_DRY_RUN],
             "responses": {"200": {"description": "Saved as a new revision (or, in a dry run, the plan).", "content": {
-                "application/json": {"schema": _changed(ref(_OBJECT))}}}, **problems(400, 401, 403, 404, 409, 422)}}
+                "application/json": {"schema": _changed(data or ref(_OBJECT))}}},
+                **problems(400, 401, 403, 404, 409, 422)}}
 
 
 def _read(summary: str, operation: str, data: dict[str, Any]) -> dict[str, Any]:

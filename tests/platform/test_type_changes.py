@@ -219,3 +219,39 @@ def test_the_database_converts_plain_numbers_exactly_as_the_converter(crm: Crm, 
     stored = [row[0] for row in crm.sql(f"SELECT raw FROM {{t}}{name} ORDER BY id")]
     assert [None if v is None else Decimal(str(v)) for v in stored] == [None if v is None else Decimal(v)
                                                                         for v in expected]
+
+
+def test_an_archived_object_keeps_its_records_and_comes_back_whole(leads: Crm) -> None:
+    lead_id = leads.runtime.object("lead").id
+    leads.editor().archive_object("lead")
+    assert "lead" not in leads.runtime.objects and "lead" not in leads.tables()
+    [archived] = leads.editor().archived_objects()
+    assert archived["archived"]["table"] in leads.tables()
+    # the name is free again: a new lead object can be made, and restoring waits for it to go
+    leads.create({"api_name": "lead", "label": "Lead", "fields": [{"api_name": "title", "label": "T", "type": "text"}]})
+    with pytest.raises(InvalidInput):
+        leads.editor().restore_object(lead_id)
+    leads.editor().archive_object("lead")
+    leads.editor().restore_object(lead_id)
+    names = sorted(r["name"] for r in leads.records.list("lead").records)
+    assert names == ["Ada", "Bob", "Cy", "Di"]
+    assert len(leads.editor().archived_objects()) == 1  # the second lead object, still archived
+    leads.records.create("lead", {"name": "Eve"})  # ids, indexes and counters work after the round trip
+
+
+def test_a_looked_up_object_is_archived_only_after_its_lookups(leads: Crm) -> None:
+    leads.create({"api_name": "task", "label": "Task", "fields": [
+        {"api_name": "lead", "label": "Lead", "type": "lookup", "target": "lead"}]})
+    with pytest.raises(InvalidInput, match="Other objects look up lead"):
+        leads.editor().archive_object("lead")
+    leads.editor().archive_field("task", "lead")
+    leads.editor().archive_object("lead")
+    with pytest.raises(Conflict, match="still refers to the archived lead"):
+        leads.editor().purge_object("lead")
+
+
+def test_purging_an_archived_object_drops_its_table(leads: Crm) -> None:
+    leads.editor().archive_object("lead")
+    table = leads.editor().archived_objects()[0]["archived"]["table"]
+    leads.editor().purge_object("lead")
+    assert table not in leads.tables() and leads.editor().archived_objects() == []

@@ -264,3 +264,19 @@ def test_archived_field_values_travel(platform: Platform, demo: DemoLogin, tmp_p
     assert archive_contents(tmp_path / "second.zip")["records"]["task"][0][entry["column"]] == 'line\nbreak "quoted"'
     platform.editor(platform.runtime(copy), ACTOR).restore_field("task", entry["field"]["id"])
     assert platform.records(platform.runtime(copy), ACTOR).get("task", 1)["note"] == 'line\nbreak "quoted"'
+
+
+def test_archived_objects_travel_in_a_backup(platform: Platform, demo: DemoLogin, tmp_path: Path) -> None:
+    editor = platform.editor(platform.runtime(demo.tenant), ACTOR)
+    editor.archive_object("deal")
+    path = tmp_path / "archived.zip"
+    backup_tenant(platform, demo.tenant, path)
+    copy = _slug()
+    restore_tenant(platform, path, copy)
+    restored = platform.editor(platform.runtime(copy), ACTOR)
+    deal_id = restored.archived_objects()[0]["id"]
+    restored.restore_object(deal_id)
+    original = platform.editor(platform.runtime(demo.tenant), ACTOR)
+    original.restore_object(deal_id)
+    assert platform.records(platform.runtime(copy), ACTOR).list("deal").records == platform.records(
+        platform.runtime(demo.tenant), ACTOR).list("deal").records

@@ -86,3 +86,17 @@ def test_revisions_can_be_read_compared_and_rolled_back(client, api, auth, probl
     assert [a["field"]["api_name"] for a in archived] == ["headcount"]
     missing = client.get(f"{api}/metadata/revisions/999", headers=auth)
     assert missing.status_code == 404
+
+
+def test_deleting_an_object_archives_it_and_restore_brings_its_records_back(client, api, auth, problem_fields):
+    deals = client.get(f"{api}/records/deal?limit=500", headers=auth).get_json()["data"]
+    refused = client.delete(f"{api}/metadata/objects/account", headers=auth)
+    assert refused.status_code == 422 and "contact.account" in refused.get_json()["errors"][0]["message"]
+    archived = client.delete(f"{api}/metadata/objects/deal", headers=auth)
+    assert archived.status_code == 200, archived.get_json()
+    assert client.get(f"{api}/records/deal", headers=auth).status_code == 404
+    listed = client.get(f"{api}/metadata/archived-objects", headers=auth).get_json()["data"]
+    assert [d["api_name"] for d in listed] == ["deal"]
+    restored = client.post(f"{api}/metadata/archived-objects/deal/restore", headers=auth)
+    assert restored.status_code == 200, restored.get_json()
+    assert client.get(f"{api}/records/deal?limit=500", headers=auth).get_json()["data"] == deals
