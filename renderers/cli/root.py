@@ -31,10 +31,12 @@ def main(ctx: click.Context) -> None:
 def _serve(platform: Platform, host: str, port: int) -> None:
     from werkzeug.serving import run_simple
 
-    from .app import create_app
+    from ..app import create_app, settle_heap
 
     click.echo(f"Serving Trellis on http://{host}:{port}/  (Ctrl+C to stop)")
-    run_simple(host, port, create_app(platform=platform), threaded=True, use_reloader=False)
+    app = create_app(platform=platform)
+    settle_heap()
+    run_simple(host, port, app, threaded=True, use_reloader=False)
 
 
 @main.command()

@@ -29,3 +29,13 @@ def test_revisions_diff_and_a_rollback_from_the_terminal(platform: Platform, set
     assert done.exit_code == 0 and "as revision 5" in done.output
     refused = run(trellis_cli, ["metadata", "rollback", demo.tenant, "1"])
     assert refused.exit_code == 1 and "were created after revision 1" in refused.output
+
+
+def test_serve_builds_the_app_and_hands_it_to_the_server(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    served = {}
+    monkeypatch.setattr(cli_root, "Platform", lambda: Platform(settings))
+    monkeypatch.setattr("werkzeug.serving.run_simple", lambda host, port, app, **_: served.update(app=app, port=port))
+    monkeypatch.setattr("trellis.renderers.app.settle_heap", lambda: None)
+    result = CliRunner().invoke(trellis_cli, ["serve", "--port", "5077"])
+    assert result.exit_code == 0, result.output
+    assert served["port"] == 5077 and served["app"].test_client().get("/").status_code == 200
