@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import inspect, select
+from workers import running
 
 from trellis.platform.config import Settings
 from trellis.platform.core import Platform
@@ -31,12 +32,10 @@ ACTOR = Actor(user_id=None)
 @pytest.fixture(scope="module")
 def small_jobs(settings: Settings) -> Iterator[Platform]:
     """A platform on the session's databases whose conversions of more than 50 records are jobs."""
-    platform = Platform(dataclasses.replace(settings, convert_job_rows=50, convert_batch_rows=40,
-                                            job_queue=f"trellis-test-{uuid.uuid4().hex[:10]}", job_backoff_s=(0.0,)))
-    platform.migrate()
-    yield platform
-    platform.jobs.stop()
-    platform.dispose()
+    # (the session's settings already give it a queue of its own)
+    with running(dataclasses.replace(settings, convert_job_rows=50, convert_batch_rows=40,
+                                     job_backoff_s=(0.0,))) as platform:
+        yield platform
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import insert, inspect, select
-from workers import kill, start_worker, stop, wait_for
+from workers import kill, running, start_worker, stop, wait_for, worker_settings
 
 from trellis.platform.config import Settings
 from trellis.platform.core import Platform
@@ -28,18 +28,14 @@ ACTOR = Actor(user_id=None)
 
 @pytest.fixture(scope="module")
 def rq_settings(postgres_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return Settings(database_url=postgres_url, redis_url=redis_url, data_dir=tmp_path_factory.mktemp("conversions"),
-                    secret_key="test-secret", job_queue=f"trellis-test-{uuid.uuid4().hex[:10]}",
-                    job_heartbeat_s=0.5, job_backoff_s=(0.0,), convert_job_rows=1_000, convert_batch_rows=100)
+    return worker_settings(postgres_url, redis_url, tmp_path_factory.mktemp("conversions"),
+                           convert_job_rows=1_000, convert_batch_rows=100)
 
 
 @pytest.fixture(scope="module")
 def rq_platform(rq_settings: Settings) -> Iterator[Platform]:
-    platform = Platform(rq_settings)
-    platform.migrate()
-    yield platform
-    platform.jobs.stop()
-    platform.dispose()
+    with running(rq_settings) as platform:
+        yield platform
 
 
 def converted(platform: Platform, slug: str) -> int:

@@ -12,6 +12,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from workers import running
 
 from trellis.platform.config import Settings
 from trellis.platform.controlplane.tables import Job, utcnow
@@ -32,11 +33,8 @@ def flaky(ctx: JobContext) -> None:
 @pytest.fixture(scope="module")
 def jobs_platform(settings: Settings) -> Iterator[Platform]:
     """The session's database with jobs run in process, fast heartbeats and short backoffs."""
-    platform = Platform(replace(settings, redis_url=None, job_heartbeat_s=0.2, job_backoff_s=(0.05, 0.1)))
-    platform.migrate()
-    yield platform
-    platform.jobs.stop()
-    platform.dispose()
+    with running(replace(settings, redis_url=None, job_heartbeat_s=0.2, job_backoff_s=(0.05, 0.1))) as platform:
+        yield platform
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from workers import start_worker, stop, wait_for
+from workers import running, start_worker, stop, wait_for, worker_settings
 
 from trellis.platform.config import Settings
 from trellis.platform.core import Platform
@@ -23,18 +23,13 @@ from trellis.tenants.registry import create_tenant
 
 @pytest.fixture(scope="module")
 def rq_settings(postgres_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return Settings(database_url=postgres_url, redis_url=redis_url, data_dir=tmp_path_factory.mktemp("rq-jobs"),
-                    secret_key="test-secret", job_queue=f"trellis-test-{uuid.uuid4().hex[:10]}",
-                    job_heartbeat_s=0.5, job_backoff_s=(0.0,))
+    return worker_settings(postgres_url, redis_url, tmp_path_factory.mktemp("rq-jobs"))
 
 
 @pytest.fixture(scope="module")
 def rq_platform(rq_settings: Settings) -> Iterator[Platform]:
-    platform = Platform(rq_settings)
-    platform.migrate()
-    yield platform
-    platform.jobs.stop()
-    platform.dispose()
+    with running(rq_settings) as platform:
+        yield platform
 
 
 @pytest.fixture

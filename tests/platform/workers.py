@@ -7,9 +7,31 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from trellis.platform.config import Settings
+from trellis.platform.core import Platform
+
+
+def worker_settings(postgres_url: str, redis_url: str, data_dir: Path, **overrides: Any) -> Settings:
+    """PostgreSQL + Redis with a queue of the test's own (Redis is shared) and heartbeats fast enough to test."""
+    return Settings(database_url=postgres_url, redis_url=redis_url, data_dir=data_dir, secret_key="test-secret",
+                    job_queue=f"trellis-test-{uuid.uuid4().hex[:10]}", job_heartbeat_s=0.5, job_backoff_s=(0.0,),
+                    **overrides)
+
+
+@contextmanager
+def running(settings: Settings) -> Iterator[Platform]:
+    """A migrated platform on ``settings`` whose job runner is stopped afterwards."""
+    platform = Platform(settings)
+    platform.migrate()
+    yield platform
+    platform.jobs.stop()
+    platform.dispose()
 
 
 def start_worker(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
