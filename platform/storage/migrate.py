@@ -15,7 +15,7 @@ from typing import Any
 
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
-from sqlalchemy import Connection, Table, update
+from sqlalchemy import Connection, Table, bindparam, select, update
 from sqlalchemy.schema import CreateColumn
 
 from trellis.metadata.conversions import converter
@@ -175,6 +175,8 @@ def _update_field(conn: Connection, ops: Operations, store: TenantStore, table: 
     if "values" in keys and field.type == "picklist":
         for old_value, new_value in migration.value_map.items():
             conn.execute(update(table).where(column == old_value).values({field.api_name: new_value}))
+    elif "values" in keys and field.type == "multi_picklist" and migration.value_map:
+        _rewrite_choices(conn, table, field, migration.value_map)
     if "required" in keys and conn.dialect.name != "sqlite":
         ops.alter_column(table.name, field.api_name, nullable=not field.required, schema=store.schema)
     if keys & {"indexed", "unique"}:
@@ -182,6 +184,17 @@ def _update_field(conn: Connection, ops: Operations, store: TenantStore, table: 
             ops.execute(f'DROP INDEX IF EXISTS {_index_name(store, f"{prefix}_{table.name}_{field.api_name}")}')
         for index in field_indexes(table, field):
             index.create(conn)
+
+
+def _rewrite_choices(conn: Connection, table: Table, field: FieldDef, value_map: Mapping[str, str]) -> None:
+    """Rename values inside a multi-picklist's lists (keeping their order, once each)."""
+    column = table.c[field.api_name]
+    rows = conn.execute(select(table.c.id, column).where(column.is_not(None))).all()
+    changed = [{"_id": record_id, "_value": list(dict.fromkeys(value_map.get(v, v) for v in chosen))}
+               for record_id, chosen in rows if set(chosen) & set(value_map)]
+    if changed:
+        conn.execute(update(table).where(table.c.id == bindparam("_id")).values({field.api_name: bindparam("_value")}),
+                     changed)
 
 
 def _fill(conn: Connection, table: Table, field: FieldDef, migration: Migration) -> None:

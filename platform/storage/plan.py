@@ -13,6 +13,7 @@ refusal's problem document and, later, what the designer shows.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -252,17 +253,24 @@ class Planner:
             if target not in kept:
                 step.blocking.append(FieldProblem("$.migration.value_map", f"{source!r} is mapped to {target!r}, "
                                                   "which is not one of the field's values."))
-            if new.type == "multi_picklist":
-                step.blocking.append(FieldProblem("$.migration.value_map", "Values of a multi-picklist cannot be "
-                                                  "rewritten yet; retire them instead (records keep them)."))
-                return
+        held = self._held(column, new, retired | set(self.migration.value_map))
         for value in sorted(retired | set(self.migration.value_map)):
-            held = self.conn.execute(select(func.count()).where(column == value)).scalar() \
-                if new.type == "picklist" else None
             if value in self.migration.value_map:
-                step.notes.append(f"{held} records change from {value!r} to {self.migration.value_map[value]!r}.")
-            elif held:
-                step.notes.append(f"{held} records keep the retired value {value!r}: still shown, no longer offered.")
+                step.notes.append(f"{held[value]} records change from {value!r} to "
+                                  f"{self.migration.value_map[value]!r}.")
+            elif held[value]:
+                step.notes.append(f"{held[value]} records keep the retired value {value!r}: still shown, no longer "
+                                  "offered.")
+
+    def _held(self, column: Any, field: FieldDef, values: set[str]) -> Counter[str]:
+        """How many records hold each of ``values`` (a multi-picklist's lists are counted in Python)."""
+        if field.type == "picklist":
+            query = select(column, func.count()).where(column.in_(sorted(values))).group_by(column)
+            return Counter(dict(self.conn.execute(query).all()))
+        held: Counter[str] = Counter()
+        for (chosen,) in self.conn.execute(select(column).where(column.is_not(None))):
+            held.update(set(chosen) & values)
+        return held
 
     def _fields(self, change: Mapping[str, Any]) -> tuple[FieldDef, FieldDef]:
         """The field before and after the change, matched by id (it may be renamed in the same revision)."""

@@ -255,3 +255,15 @@ def test_purging_an_archived_object_drops_its_table(leads: Crm) -> None:
     table = leads.editor().archived_objects()[0]["archived"]["table"]
     leads.editor().purge_object("lead")
     assert table not in leads.tables() and leads.editor().archived_objects() == []
+
+
+def test_values_inside_multi_picklists_are_renamed_too(crm: Crm) -> None:
+    values = [{"value": v, "label": v} for v in ("red", "green", "blue")]
+    crm.create({"api_name": "box", "label": "Box", "fields": [
+        {"api_name": "colors", "label": "Colors", "type": "multi_picklist", "values": values}]})
+    for chosen in (["red", "blue"], ["blue"], ["green", "red"], []):
+        crm.records.create("box", {"colors": chosen})
+    editor = crm.platform.editor(crm.runtime, crm.actor, migration=Migration(value_map={"red": "blue"}))
+    editor.update_field("box", "colors", {"values": values[1:]})
+    assert "2 records change from 'red' to 'blue'." in editor.last_plan.steps[0].notes
+    assert [r["colors"] for r in crm.records.list("box").records] == [["blue"], ["blue"], ["green", "blue"], []]
