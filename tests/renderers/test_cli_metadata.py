@@ -39,3 +39,19 @@ def test_serve_builds_the_app_and_hands_it_to_the_server(settings: Settings, mon
     result = CliRunner().invoke(trellis_cli, ["serve", "--port", "5077"])
     assert result.exit_code == 0, result.output
     assert served["port"] == 5077 and served["app"].test_client().get("/").status_code == 200
+
+
+def test_a_field_change_from_the_terminal_shows_its_plan(platform: Platform, settings: Settings, demo: DemoLogin,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cli_root, "Platform", lambda: Platform(settings))
+    run = CliRunner().invoke
+    dry = run(trellis_cli, ["metadata", "change-field", demo.tenant, "account", "website", '{"type": "integer"}',
+                            "--dry-run"])
+    assert dry.exit_code == 0 and "BLOCKED Convert account.website from url to integer" in dry.output
+    refused = run(trellis_cli, ["metadata", "change-field", demo.tenant, "account", "website", '{"type": "integer"}'])
+    assert refused.exit_code == 1 and "cannot become an integer" in refused.output
+    done = run(trellis_cli, ["metadata", "change-field", demo.tenant, "account", "website", '{"type": "integer"}',
+                             "--migration", '{"keep_unconvertible": true}'])
+    assert done.exit_code == 0 and "Saved as revision" in done.output
+    bad = run(trellis_cli, ["metadata", "change-field", demo.tenant, "account", "website", "{type"])
+    assert bad.exit_code == 2 and "not JSON" in bad.output
