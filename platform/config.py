@@ -36,6 +36,8 @@ class Settings:
     job_queue: str = "trellis"
     #: Modules whose ``@job_handler``s a worker imports besides the built-in ones (``TRELLIS_JOB_MODULES``).
     job_modules: tuple[str, ...] = ()
+    #: Session cookies only over HTTPS (``TRELLIS_SECURE_COOKIES=1``; behind TLS-terminating proxies too).
+    secure_cookies: bool = False
     #: Type conversions of tables with more records than this run as resumable jobs (``TRELLIS_CONVERT_JOB_ROWS``).
     convert_job_rows: int = 100_000
     #: Records converted and committed per batch by such a job (``TRELLIS_CONVERT_BATCH_ROWS``).
@@ -60,6 +62,7 @@ class Settings:
             job_queue=env.get("TRELLIS_JOB_QUEUE") or "trellis",
             job_modules=tuple(m.strip() for m in env.get("TRELLIS_JOB_MODULES", "").split(",") if m.strip()),
             job_heartbeat_s=_seconds("TRELLIS_JOB_HEARTBEAT_S", env.get("TRELLIS_JOB_HEARTBEAT_S") or "10")[0],
+            secure_cookies=(env.get("TRELLIS_SECURE_COOKIES") or "").lower() in ("1", "true"),
             convert_job_rows=int(env.get("TRELLIS_CONVERT_JOB_ROWS") or 100_000),
             convert_batch_rows=int(env.get("TRELLIS_CONVERT_BATCH_ROWS") or 20_000),
             job_backoff_s=_seconds("TRELLIS_JOB_BACKOFF_S", env.get("TRELLIS_JOB_BACKOFF_S") or "5,30,120"),

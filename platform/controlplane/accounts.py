@@ -10,16 +10,19 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from trellis.platform.controlplane.tables import ApiToken, Membership, Tenant, User, utcnow
+from trellis.platform.controlplane import audit
+from trellis.platform.controlplane.tables import ApiToken, Membership, OutboxMessage, Tenant, User, utcnow
 
 MIN_PASSWORD_LENGTH = 8
 #: Long enough for any passphrase, short enough that nobody hashes megabytes for us.
@@ -27,6 +30,9 @@ MAX_PASSWORD_LENGTH = 1024
 TOKEN_PREFIX = "trl_"
 #: How stale ``ApiToken.last_used_at`` may get; saves a write on every API request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+#: How long a password-reset link works (read at each check, so tests can shorten it).
+RESET_LINK_SECONDS = 3600
+_RESET_SALT = "trellis.password-reset"
 
 # A practical shape check; whether the address exists is for a confirmation mail.
 _EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
@@ -204,11 +210,13 @@ def create_token(session: Session, *, tenant: Tenant, user: User, name: str) -> 
     return plaintext, token
 
 
-def resolve_token(session: Session, plaintext: str, *, tenant_slug: str) -> tuple[User, Tenant, str] | None:
+def resolve_token(session: Session, plaintext: str, *, tenant_slug: str,
+                  ip: str | None = None) -> tuple[User, Tenant, str] | None:
     """Who a bearer token speaks for in ``tenant_slug`` and their role there, or None if it may not.
 
     A token works only while it is unrevoked, its tenant is active, and its
-    user is active and still a member there.
+    user is active and still a member there. Its use is audited with the same
+    write that moves ``last_used_at``: at most once a minute per token.
     """
     if not plaintext.startswith(TOKEN_PREFIX):
         return None
@@ -234,7 +242,7 @@ def resolve_token(session: Session, plaintext: str, *, tenant_slug: str) -> tupl
     now = utcnow()
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
         token.last_used_at = now
-        session.flush()
+        audit.record(session, tenant.id, audit.Who(user.id, user.email, ip), "token_used", _token_target(token))
     return user, tenant, role
 
 
@@ -246,3 +254,112 @@ def revoke_token(session: Session, token_id: int) -> None:
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         session.flush()
+
+
+def _token_target(token: ApiToken) -> str:
+    return f"token {token.id} {token.prefix}… ({token.name})"
+
+
+def tokens_of(session: Session, tenant_id: int, user_id: int | None = None) -> list[ApiToken]:
+    """A tenant's API tokens, newest first; only ``user_id``'s when given (what a non-admin may see)."""
+    query = select(ApiToken).where(ApiToken.tenant_id == tenant_id)
+    if user_id is not None:
+        query = query.where(ApiToken.user_id == user_id)
+    return list(session.scalars(query.order_by(ApiToken.created_at.desc(), ApiToken.id.desc())))
+
+
+def token_as_dict(token: ApiToken) -> dict[str, object]:
+    """What a token's owner may know about it: never the token itself, which is not stored."""
+    def iso(moment: object) -> str | None:
+        return moment.isoformat() if moment is not None else None  # type: ignore[attr-defined]
+
+    return {"id": token.id, "name": token.name, "prefix": token.prefix, "user_id": token.user_id,
+            "created_at": iso(token.created_at), "last_used_at": iso(token.last_used_at),
+            "revoked_at": iso(token.revoked_at)}
+
+
+def revoke_member_token(session: Session, token_id: int, *, tenant_id: int, user_id: int, is_admin: bool) -> ApiToken:
+    """Revoke a token of this tenant as ``user_id``: their own, or anyone's if they are an admin.
+
+    Someone else's token looks absent to a non-admin, so ids do not tell
+    which tokens exist.
+    """
+    token = session.get(ApiToken, token_id)
+    if token is None or token.tenant_id != tenant_id or (token.user_id != user_id and not is_admin):
+        raise AccountError("token", f"There is no API token with id {token_id} that you may revoke.")
+    revoke_token(session, token_id)
+    return token
+
+
+def change_password(session: Session, user: User, current: str, new: str) -> None:
+    """Set a new password after checking the current one (a stolen session alone cannot take the account)."""
+    try:
+        _hasher.verify(user.password_hash or _dummy_hash(), current)
+    except (VerificationError, InvalidHashError):
+        raise AccountError("current_password", "The current password is wrong.") from None
+    _set_password(session, user, new)
+
+
+def _set_password(session: Session, user: User, new: str) -> None:
+    _check_length("new_password", new, MAX_PASSWORD_LENGTH, minimum=MIN_PASSWORD_LENGTH)
+    user.password_hash = hash_password(new)
+    session.flush()
+
+
+def _reset_serializer(secret: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret, salt=_RESET_SALT)
+
+
+def _fingerprint(user: User) -> str:
+    """Binds a reset link to the password it replaces: once used (or the password changed), it is dead."""
+    return _digest(user.password_hash or "")[:16]
+
+
+def reset_token(user: User, secret: str) -> str:
+    """A signed token for a reset link; valid RESET_LINK_SECONDS and until the password changes."""
+    return _reset_serializer(secret).dumps({"user": user.id, "password": _fingerprint(user)})
+
+
+def user_for_reset(session: Session, token: str, secret: str) -> User:
+    """The user a reset token was issued to, if it is genuine, fresh and unused."""
+    try:
+        data = _reset_serializer(secret).loads(token, max_age=RESET_LINK_SECONDS)
+    except SignatureExpired:
+        raise AccountError("token", "This reset link has expired; ask for a new one.") from None
+    except BadSignature:
+        raise AccountError("token", "This reset link is not valid; ask for a new one.") from None
+    user = session.get(User, data.get("user")) if isinstance(data, dict) else None
+    if user is None or not user.is_active or data.get("password") != _fingerprint(user):
+        raise AccountError("token", "This reset link was already used or replaced; ask for a new one.")
+    return user
+
+
+def reset_password(session: Session, token: str, secret: str, new: str) -> User:
+    """Set the password through a reset link; the link stops working at once."""
+    user = user_for_reset(session, token, secret)
+    _set_password(session, user, new)
+    return user
+
+
+def queue_message(session: Session, to: str, subject: str, body: str) -> OutboxMessage:
+    """Put a message in the outbox; a sender (not part of this module) mails it and sets ``sent_at``."""
+    message = OutboxMessage(to=to, subject=subject[:200], body=body)
+    session.add(message)
+    session.flush()
+    return message
+
+
+def request_reset(session: Session, tenant: Tenant, email: str, secret: str, link_for: Callable[[str], str]) -> bool:
+    """Queue a reset link for a member of ``tenant``; False (and nothing sent) for anyone else.
+
+    The caller must answer the same either way, so nobody learns which addresses have accounts.
+    """
+    user = find_user(session, email)
+    if user is None or not user.is_active or _membership(session, tenant, user) is None:
+        return False
+    link = link_for(reset_token(user, secret))
+    body = (f"Someone asked to reset the password of {user.email} for {tenant.name}.\n\n"
+            f"Open this link within an hour to choose a new password (it works once):\n{link}\n\n"
+            "If it was not you, ignore this message; your password stays as it is.")
+    queue_message(session, user.email, f"Reset your {tenant.name} password", body)
+    return True

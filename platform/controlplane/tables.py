@@ -232,3 +232,37 @@ class Job(ControlBase):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Refreshed while a process runs the job; a stale one means that process died.
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuditEntry(ControlBase):
+    """Who did what, when and from where: sign-ins, tokens, passwords, configuration changes.
+
+    ``actor`` keeps the address as it was at the time (a failed sign-in may
+    name nobody who exists), so the log stays readable after a user is gone.
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_tenant_at", "tenant_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    actor: Mapped[str] = mapped_column(String(254), default="")
+    action: Mapped[str] = mapped_column(String(50))
+    target: Mapped[str] = mapped_column(String(200), default="")
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    ip: Mapped[str | None] = mapped_column(String(45))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OutboxMessage(ControlBase):
+    """A message waiting to be mailed (reset links...); ``sent_at`` stays empty until a sender delivers it."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    to: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from . import auth, jobs, metadata, openapi, problems, records
+from . import audit, auth, jobs, metadata, openapi, problems, records, tokens
 
 
 def api_blueprint() -> Blueprint:
@@ -21,5 +21,7 @@ def api_blueprint() -> Blueprint:
     records.register(bp)
     metadata.register(bp)
     jobs.register(bp)
+    tokens.register(bp)
+    audit.register(bp)
     openapi.register(bp)
     return bp

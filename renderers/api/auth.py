@@ -57,7 +57,7 @@ def authenticate() -> None:
         raise Unauthorized("Send an API token in the header Authorization: Bearer <token>.")
     platform: Platform = current_app.extensions["trellis"]
     with platform.control() as session:
-        found = resolve_token(session, token, tenant_slug=slug)
+        found = resolve_token(session, token, tenant_slug=slug, ip=request.remote_addr)
         if found is None:
             raise Unauthorized("The API token is not valid for this address: it may be mistyped, revoked, "
                                "or issued for another tenant.")
