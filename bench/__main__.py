@@ -13,9 +13,9 @@ import os
 import sys
 import tempfile
 
-from . import list_records, schema, tenants
+from . import formula, list_records, schema, tenants
 
-BENCHMARKS = {"list": list_records.run, "schema": schema.run, "tenants": tenants.run}
+BENCHMARKS = {"list": list_records.run, "schema": schema.run, "tenants": tenants.run, "formula": formula.run}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -87,7 +87,7 @@ def _object_changes(old: Document, new: Document) -> list[dict[str, Any]]:
     for field_id, entry in old_archived.items():
         if field_id not in new_archived and field_id not in new_fields:
             changes.append({"op": "purge_field", "object": name, "field": entry["field"]["api_name"],
-                            "column": entry["column"]})
+                            "column": entry["column"], "type": entry["field"]["type"]})
     return changes
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 from marshmallow import fields, validate
@@ -31,7 +33,8 @@ class FieldType:
     """One entry of the catalog."""
 
     name: str
-    #: Abstract storage: string, text, integer, numeric, boolean, date, datetime, json, reference.
+    #: Abstract storage: string, text, integer, numeric, boolean, date, datetime, json, reference,
+    #: or none (computed on read).
     storage: str
     #: How the screens edit it: text, textarea, number, checkbox, date, datetime, email, tel, url,
     #: select, multiselect, lookup, readonly.
@@ -46,6 +49,8 @@ class FieldType:
     generated: bool = False
     #: Column length for "string" storage when the field sets no ``max_length``.
     length: int = 255
+    #: Whether the value is computed on read (storage "none": no column, never written).
+    computed: bool = False
 
 
 def _text(options: Mapping[str, Any]) -> fields.Field:
@@ -98,6 +103,30 @@ def _plain(factory: Callable[..., fields.Field], **kwargs: Any) -> FieldFactory:
 PHONE_PATTERN = r"\+?[0-9][0-9 ().\-/]{2,39}"
 _PHONE = validate.Regexp(rf"^{PHONE_PATTERN}$", error="Enter a phone number such as +44 20 7946 0958.")
 
+class FormulaValue(fields.Field):
+    """A computed value as the database gives it: numbers as JSON numbers, dates and times in ISO 8601.
+
+    A formula is never loaded from input (the record service refuses it by name), only dumped.
+    ``result`` is its result type (number, text, boolean, date, datetime) when known, for the API's document."""
+
+    def __init__(self, result: str | None = None, **kwargs: Any) -> None:
+        super().__init__(dump_only=True, **kwargs)
+        self.result = result
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        if isinstance(value, Decimal):
+            return int(value) if value == value.to_integral_value() else float(value)
+        if isinstance(value, datetime):
+            return value.astimezone(UTC).isoformat() if value.tzinfo else value.replace(tzinfo=UTC).isoformat()
+        if isinstance(value, date):
+            return value.isoformat()
+        return value
+
+
+def _formula(options: Mapping[str, Any]) -> fields.Field:
+    return FormulaValue(options.get("result"))
+
+
 CATALOG: dict[str, FieldType] = {
     t.name: t
     for t in (
@@ -117,6 +146,21 @@ CATALOG: dict[str, FieldType] = {
         FieldType("multi_picklist", "json", "multiselect", ("blank",), _multi_picklist, sortable=False),
         FieldType("lookup", "reference", "lookup", EQUALITY, _plain(WholeNumber)),
         FieldType("autonumber", "string", "readonly", TEXTUAL, _plain(fields.String), generated=True, length=80),
+        FieldType("formula", "none", "readonly", ORDERED, _formula, computed=True),
+    )
+}
+
+#: What a formula's value is like, by its result type: which filter operators it takes and how a
+#: filter value given as text is read (the formula field's own entry only dumps values).
+FORMULA_RESULTS: dict[str, FieldType] = {
+    t.name: t
+    for t in (
+        FieldType("number", "none", "readonly", ORDERED, _plain(fields.Decimal), computed=True),
+        FieldType("text", "none", "readonly", TEXTUAL + ("lt", "lte", "gt", "gte"), _plain(fields.String),
+                  computed=True),
+        FieldType("boolean", "none", "readonly", EQUALITY, _plain(fields.Boolean), computed=True),
+        FieldType("date", "none", "readonly", ORDERED, _plain(fields.Date), computed=True),
+        FieldType("datetime", "none", "readonly", ORDERED, _plain(UtcDateTime), computed=True),
     )
 }
 

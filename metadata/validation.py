@@ -19,7 +19,8 @@ from types import MappingProxyType
 from jsonschema.exceptions import ValidationError
 
 from trellis.metadata import names
-from trellis.metadata.model import TITLE_TYPES
+from trellis.metadata.formulas import check_formulas
+from trellis.metadata.model import TITLE_TYPES, ObjectDef, with_ids
 from trellis.metadata.schema_files import (
     FIELD_TYPES,
     NUMBER_TYPES,
@@ -178,6 +179,10 @@ _FORBIDDEN = {
     ("lookup", "unique"): "A lookup cannot be unique; remove unique (indexed is allowed).",
     ("multi_picklist", "unique"): "A multi_picklist cannot be unique; remove unique.",
     ("boolean", "required"): "A boolean is always true or false, so it cannot be required; remove required.",
+    ("formula", "required"): "A formula is computed from other fields, so it cannot be required; remove required.",
+    ("formula", "unique"): "A formula is computed on read and has no column to keep unique; remove unique.",
+    ("formula", "indexed"): "A formula is computed on read and has no column to index; remove indexed.",
+    ("formula", "default"): "A formula is computed from its expression, so remove default.",
 }
 
 
@@ -288,6 +293,16 @@ def _finish(problems: list[Problem]) -> list[Problem]:
     return sorted(first.values(), key=order)
 
 
+def _formula_problems(doc: Mapping, known_objects: Mapping[str, Mapping]) -> list[tuple[str, str]]:
+    """(formula api_name, message) for every formula of a schema-valid object document that does not check."""
+    if not any(isinstance(f, Mapping) and f.get("type") == "formula" for f in doc.get("fields") or []):
+        return []
+    obj = ObjectDef.from_document(with_ids(doc))
+    objects = {name: ObjectDef.from_document(with_ids(other)) for name, other in known_objects.items()}
+    objects[obj.api_name] = obj
+    return [(problem.field, problem.message) for problem in check_formulas(obj, objects)[1]]
+
+
 def _not_a_dict(doc: object, what: str, keys: str) -> list[Problem]:
     return [Problem("$", f"{what} must be a set of settings in braces {{ }} with {keys}; this is {show(doc)}.")]
 
@@ -319,6 +334,10 @@ def validate_object(doc: object, *, known_objects: Mapping[str, Mapping] = _NO_O
             if isinstance(field, dict):
                 checked = not any(path[:2] == ("fields", index) for path in wrong)
                 problems += _field_problems(f"$.fields[{index}]", field, objects, checked)
+    if not problems:
+        at = {field["api_name"]: index for index, field in enumerate(fields)}
+        problems += [Problem(f"$.fields[{at[name]}].expression", message)
+                     for name, message in _formula_problems(doc, known_objects)]
     return _finish(problems)
 
 
@@ -337,4 +356,20 @@ def validate_field(doc: object, *, object_doc: Mapping, known_objects: Mapping[s
     own = object_doc.get("api_name")
     objects = sorted({*known_objects, *([own] if isinstance(own, str) else [])})
     problems += _field_problems("$", doc, objects, checked=not wrong)
+    if not problems:
+        problems += _formulas_with(doc, object_doc, known_objects)
     return _finish(problems)
+
+
+def _formulas_with(doc: dict, object_doc: Mapping, known_objects: Mapping[str, Mapping]) -> list[Problem]:
+    """The formula problems of object_doc once ``doc`` is added to it or replaces its namesake (by id)."""
+    siblings = [f for f in object_doc.get("fields") or [] if not (_same_id(f, doc) or f.get("api_name") ==
+                                                                     doc["api_name"])]
+    merged = {**object_doc, "fields": [doc, *siblings]}  # first, so a cycle through it is reported on it
+    problems = []
+    for name, message in _formula_problems(merged, known_objects):
+        if name == doc["api_name"]:
+            problems.append(Problem("$.expression", message))
+        else:
+            problems.append(Problem("$", f"This change breaks the formula '{name}': {message}"))
+    return problems

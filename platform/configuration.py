@@ -266,8 +266,8 @@ class MetadataEditor:
         """The DDL and the revision, in the caller's transaction."""
         old = self.runtime
         new_tables = build_tables(objects.values(), old.store.schema)
-        archived = {d["archived"]["table"]: _stored_table(d, old.store.schema) for d in (*old.revision.documents, *documents)
-                    if not is_live(d)}
+        archived = {d["archived"]["table"]: _stored_table(d, old.store.schema)
+                    for d in (*old.revision.documents, *documents) if not is_live(d)}
         apply_changes(conn, old.store, old.objects, objects, old.tables, new_tables, changes, self.migration,
                       archived)
         return revisions.append(conn, old.store, after=old.revision.number, documents=documents,

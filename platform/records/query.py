@@ -16,15 +16,16 @@ from decimal import Decimal
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import ColumnElement, Select, Table, and_, false, func, literal, or_, select, true
+from sqlalchemy import ColumnElement, Select, Table, and_, false, func, literal, null, or_, select, true
 
 from trellis.metadata.expressions import Checked, ExpressionError, ExprType, Scope, check, parse
-from trellis.metadata.fieldtypes import field_type
+from trellis.metadata.fieldtypes import FORMULA_RESULTS, FieldType, field_type
+from trellis.metadata.formulas import Formulas, formulas_of
 from trellis.metadata.model import SYSTEM_FIELDS, ObjectDef
 from trellis.metadata.values import INT64_MAX, INT64_MIN
 
 from ..errors import FieldProblem, InvalidInput
-from ..expressions import Context, to_condition
+from ..expressions import Context, to_condition, to_sql
 
 MAX_LIMIT = 500
 
@@ -44,11 +45,54 @@ class Where:
     context: Context = field(default_factory=Context)
 
 
+@dataclass(frozen=True)
+class Source:
+    """What a list reads: the object's table and the SQL of its formulas, computed on read by the database.
+
+    ``c`` maps every field name to its column or its formula's expression, which is all the expression
+    compiler needs of a table, so ``where=`` reads formulas as if they were columns.
+    """
+
+    table: Table
+    formulas: Mapping[str, ColumnElement[Any]]
+    #: The result type of each formula that checks (others are blank).
+    results: Mapping[str, ExprType]
+
+    @property
+    def c(self) -> Mapping[str, ColumnElement[Any]]:
+        return {**self.table.c, **self.formulas}
+
+    def column(self, name: str) -> ColumnElement[Any]:
+        return self.formulas[name] if name in self.formulas else self.table.c[name]
+
+    def select(self) -> Select:
+        """The table's columns and each formula labelled with its field name."""
+        return select(self.table, *(value.label(name) for name, value in self.formulas.items()))
+
+
+def formula_source(obj: ObjectDef, table: Table, formulas: Formulas, context: Context) -> Source:
+    """Compile ``obj``'s checked formulas in order, each reading the SQL of those before it; a formula that
+    does not check (a later change broke it) reads as blank rather than failing the whole list."""
+    compiled: dict[str, ColumnElement[Any]] = {}
+    source = Source(table, compiled, {name: checked.type for name, checked in formulas.checked.items()})
+    tables = {t.name: t for t in table.metadata.tables.values()}
+    for name, checked in formulas.checked.items():
+        try:
+            compiled[name] = to_sql(checked, source, context, tables)  # type: ignore[arg-type]
+        except ExpressionError:  # too complex once compiled to SQL
+            compiled[name] = null()
+    for definition in obj.fields:
+        if definition.kind.computed and definition.api_name not in compiled:
+            compiled[definition.api_name] = null()
+    return source
+
+
 def where_condition(text: str, obj: ObjectDef, objects: Mapping[str, ObjectDef], user_id: int | None) -> Where:
-    """Parse and type-check ``text`` as a condition on ``obj``; a mistake is an ``InvalidInput`` naming
-    ``where``, with the position and how to mend it."""
+    """Parse and type-check ``text`` as a condition on ``obj`` (whose formulas read like fields); a mistake is
+    an ``InvalidInput`` naming ``where``, with the position and how to mend it."""
     try:
-        checked = check(parse(text), Scope(obj, objects), expect=ExprType.BOOLEAN)
+        scope_obj = formulas_of(obj, objects).scope_obj
+        checked = check(parse(text), Scope(scope_obj, objects), expect=ExprType.BOOLEAN)
     except ExpressionError as error:
         raise InvalidInput("The where expression cannot be used.", [FieldProblem("where", str(error))]) from None
     return Where(checked, Context(user_id=user_id))
@@ -93,36 +137,45 @@ _OPERATORS = {
 }
 
 
-def build_select(obj: ObjectDef, table: Table, query: ListQuery) -> tuple[Select, Select | None]:
+def build_select(obj: ObjectDef, source: Table | Source, query: ListQuery) -> tuple[Select, Select | None]:
     """The page query and, when asked for, the matching count query."""
     if not 1 <= query.limit <= MAX_LIMIT:
         raise InvalidInput("Bad limit.", [FieldProblem("limit", f"limit must be from 1 to {MAX_LIMIT}.")])
-    conditions = [filter_condition(obj, table, f) for f in query.filters]
+    if isinstance(source, Table):
+        source = Source(source, {}, {})
+    table = source.table
+    conditions = [filter_condition(obj, source, f) for f in query.filters]
     if query.where is not None:
-        conditions.append(_where(table, query.where))
+        conditions.append(_where(source, query.where))
     if query.search:
         conditions.append(_search_condition(obj, table, query.search))
     where = and_(true(), *conditions)
     order = sort_keys(obj, query.sort)
-    statement = select(table).where(where)
+    statement = source.select().where(where)
     if query.cursor:
-        statement = statement.where(_after_cursor(table, order, decode_cursor(query.cursor, len(order))))
-    statement = statement.order_by(*_order_by(table, order)).limit(query.limit + 1).offset(query.offset)
+        statement = statement.where(_after_cursor(source, order, decode_cursor(query.cursor, len(order))))
+    statement = statement.order_by(*_order_by(source, order)).limit(query.limit + 1).offset(query.offset)
     count = select(func.count()).select_from(table).where(where) if query.with_total else None
     return statement, count
 
 
-def _where(table: Table, where: Where) -> ColumnElement[bool]:
+def _where(source: Source, where: Where) -> ColumnElement[bool]:
+    tables = {t.name: t for t in source.table.metadata.tables.values()}
     try:
-        return to_condition(where.checked, table, where.context)
+        return to_condition(where.checked, source, where.context, tables)  # type: ignore[arg-type]
     except ExpressionError as error:  # too complex once compiled to SQL
         raise InvalidInput("The where expression cannot be used.", [FieldProblem("where", str(error))]) from None
 
 
-def filter_condition(obj: ObjectDef, table: Table, flt: Filter) -> ColumnElement[bool]:
-    """One filter as SQL, its value typed by the field's own marshmallow field."""
+def filter_condition(obj: ObjectDef, source: Table | Source, flt: Filter) -> ColumnElement[bool]:
+    """One filter as SQL, its value typed by the field's own marshmallow field (a formula's by its result)."""
+    if isinstance(source, Table):
+        source = Source(source, {}, {})
+    formula = FORMULA_RESULTS[source.results[flt.field].value] if flt.field in source.results else None
     if flt.field in SYSTEM_FIELDS:
         ops = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "blank")
+    elif formula is not None:
+        ops = formula.filter_ops
     elif obj.has_field(flt.field):
         ops = obj.field(flt.field).kind.filter_ops
     else:
@@ -137,9 +190,16 @@ def filter_condition(obj: ObjectDef, table: Table, flt: Filter) -> ColumnElement
             message = f"'in' needs a list of values for {flt.field}, such as [\"a\", \"b\"]."
             raise InvalidInput("Unsupported filter.", [FieldProblem(flt.field, message)])
         value = [typed_value(obj, flt.field, v) for v in value]
+    elif formula is not None and flt.op not in ("blank", "contains", "starts_with"):
+        value = None if value is None else _deserialize(flt.field, formula.make_field({}), _lowered(formula, value))
     elif flt.op not in ("blank", "contains", "starts_with"):
         value = typed_value(obj, flt.field, value)
-    return _OPERATORS[flt.op](table.c[flt.field], value)
+    return _OPERATORS[flt.op](source.column(flt.field), value)
+
+
+def _lowered(kind: FieldType, raw: Any) -> Any:
+    """Booleans in a query string as JSON spells them, whatever the case."""
+    return raw.lower() if kind.name == "boolean" and isinstance(raw, str) else raw
 
 
 def typed_value(obj: ObjectDef, name: str, raw: Any) -> Any:
@@ -184,16 +244,16 @@ def sort_keys(obj: ObjectDef, sort: Sequence[tuple[str, bool]]) -> list[tuple[st
     return keys + [("id", keys[0][1] if keys else False)]
 
 
-def _order_by(table: Table, order: list[tuple[str, bool]]) -> list:
-    return [(table.c[n].desc() if d else table.c[n].asc()).nulls_last() for n, d in order]
+def _order_by(source: Source, order: list[tuple[str, bool]]) -> list:
+    return [(source.column(n).desc() if d else source.column(n).asc()).nulls_last() for n, d in order]
 
 
-def _after_cursor(table: Table, order: list[tuple[str, bool]], values: list[Any]) -> ColumnElement[bool]:
+def _after_cursor(source: Source, order: list[tuple[str, bool]], values: list[Any]) -> ColumnElement[bool]:
     """Rows strictly after the cursor row in the (nulls-last) sort order."""
     condition: ColumnElement[bool] = false()
     for index in reversed(range(len(order))):
         name, descending = order[index]
-        column, value = table.c[name], values[index]
+        column, value = source.column(name), values[index]
         if value is None:
             beyond = false()
             same = column.is_(None)

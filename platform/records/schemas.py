@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
+from trellis.metadata.fieldtypes import FormulaValue
+from trellis.metadata.formulas import check_formulas
 from trellis.metadata.model import ObjectDef
 from trellis.metadata.values import WholeNumber
 
@@ -21,7 +23,7 @@ def input_schema(obj: ObjectDef) -> type[Schema]:
     """
     declared = {}
     for field in obj.fields:
-        if field.kind.generated:
+        if field.kind.generated or field.kind.computed:  # the record service refuses formulas by name
             continue
         declared[field.api_name] = field.kind.make_field(field.options)
         declared[field.api_name].allow_none = True
@@ -40,7 +42,11 @@ def output_schema(obj: ObjectDef) -> type[Schema]:
         "updated_by": fields.Integer(allow_none=True),
         "version": fields.Integer(),
     }
+    # Result types of formulas that declare none, as far as the object alone tells (not through lookups).
+    inferred = check_formulas(obj, {obj.api_name: obj})[0]
     for field in obj.fields:
         declared[field.api_name] = field.kind.make_field(field.options)
         declared[field.api_name].allow_none = True
+        if field.kind.computed and field.api_name in inferred.checked and not field.options.get("result"):
+            declared[field.api_name] = FormulaValue(inferred.result(field.api_name).value, allow_none=True)
     return Schema.from_dict(declared, name=obj.api_name)

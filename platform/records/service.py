@@ -14,15 +14,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, Select, Table, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from trellis.metadata.formulas import formulas_of
 from trellis.metadata.model import ObjectDef
 from trellis.metadata.values import INT64_MAX, INT64_MIN
 
 from ..errors import Conflict, FieldProblem, InvalidInput, NotFound
+from ..expressions import Context
 from ..runtime import TenantRuntime
-from .query import ListQuery, Page, build_select, encode_cursor, sort_keys
+from .query import ListQuery, Page, Source, build_select, encode_cursor, formula_source, sort_keys
 from .sequences import next_autonumber
 
 
@@ -45,7 +47,7 @@ class RecordService:
         obj, table = self._object(object_name)
         _check_id(obj, record_id)
         with self.runtime.store.engine.connect() as conn:
-            row = conn.execute(select(table).where(table.c.id == record_id)).mappings().first()
+            row = conn.execute(self._select(obj, table).where(table.c.id == record_id)).mappings().first()
         if row is None:
             raise NotFound(f"There is no {obj.title('en')} with id {record_id}.")
         return self._dump(obj, row)
@@ -53,7 +55,7 @@ class RecordService:
     def list(self, object_name: str, query: ListQuery | None = None) -> Page:
         query = query or ListQuery()
         obj, table = self._object(object_name)
-        statement, count = build_select(obj, table, query)
+        statement, count = build_select(obj, self._source(obj, table), query)
         with self.runtime.store.engine.connect() as conn:
             rows = conn.execute(statement).mappings().all()
             total = conn.execute(count).scalar() if count is not None else None
@@ -94,7 +96,7 @@ class RecordService:
                 if field.kind.generated:
                     values[field.api_name] = next_autonumber(conn, self.runtime.store, obj.api_name, field)
             record_id = conn.execute(insert(table).values(values).returning(table.c.id)).scalar_one()
-            row = conn.execute(select(table).where(table.c.id == record_id)).mappings().one()
+            row = conn.execute(self._select(obj, table).where(table.c.id == record_id)).mappings().one()
         return self._dump(obj, row)
 
     def update(self, object_name: str, record_id: int, data: Mapping[str, Any],
@@ -117,7 +119,7 @@ class RecordService:
             if conn.execute(update(table).where(guard).values(values)).rowcount != 1:
                 raise Conflict(f"This {obj.title('en')} was changed by someone else at the same time. "
                                "Reload it and apply your change again.")
-            row = conn.execute(select(table).where(table.c.id == record_id)).mappings().one()
+            row = conn.execute(self._select(obj, table).where(table.c.id == record_id)).mappings().one()
         return self._dump(obj, row)
 
     def delete(self, object_name: str, record_id: int, expected_version: int | None = None) -> None:
@@ -140,6 +142,14 @@ class RecordService:
     def _object(self, name: str):
         return self.runtime.object(name), self.runtime.tables[name]
 
+    def _source(self, obj: ObjectDef, table: Table) -> Source:
+        """The table with the object's formulas compiled for this actor and this moment (USER(), NOW())."""
+        formulas = formulas_of(obj, self.runtime.objects)
+        return formula_source(obj, table, formulas, Context(user_id=self.actor.user_id))
+
+    def _select(self, obj: ObjectDef, table: Table) -> Select:
+        return self._source(obj, table).select()
+
     @contextmanager
     def _write(self) -> Iterator[Connection]:
         """A transaction; a unique index that a concurrent writer beat us to is a conflict, not a 500."""
@@ -154,6 +164,11 @@ class RecordService:
         """Type-check ``data``; when creating, empty required fields are reported in the same answer."""
         if not isinstance(data, Mapping):
             raise InvalidInput("The record must be a JSON object of field values.")
+        computed = [FieldProblem(f.api_name, f"{f.title('en')} is a formula computed from other fields, so it "
+                                 "cannot be written; remove it.") for f in obj.fields
+                    if f.kind.computed and f.api_name in data]
+        if computed:
+            raise InvalidInput("Formula fields are read-only.", computed)
         try:
             return dict(self.runtime.input_schema(obj.api_name).load(data))
         except ValidationError as error:

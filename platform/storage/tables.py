@@ -9,7 +9,8 @@ statement cache stays warm.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -31,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeEngine
 
+from trellis.metadata.fieldtypes import field_type
 from trellis.metadata.model import FieldDef, ObjectDef
 
 NAMING_CONVENTION = {
@@ -105,9 +107,10 @@ def system_columns() -> list[Column]:
 
 def object_table(metadata: MetaData, obj: ObjectDef) -> Table:
     """Add the table for ``obj`` to ``metadata`` (whose schema is the tenant's)."""
-    columns = [field_column(f, metadata.schema) for f in obj.fields]
+    stored = [f for f in obj.fields if f.kind.storage != "none"]  # formulas are computed on read, not stored
+    columns = [field_column(f, metadata.schema) for f in stored]
     table = Table(obj.api_name, metadata, *system_columns(), *columns)
-    for field in obj.fields:
+    for field in stored:
         _add_indexes(table, field)
     return table
 
@@ -116,6 +119,16 @@ def build_tables(objects: Iterable[ObjectDef], schema: str | None) -> dict[str, 
     """All object tables of one tenant revision, in one ``MetaData`` so foreign keys resolve."""
     metadata = MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
     return {obj.api_name: object_table(metadata, obj) for obj in objects}
+
+
+def computed_change(change: Mapping[str, Any], old: Mapping[str, ObjectDef], new: Mapping[str, ObjectDef]) -> bool:
+    """Whether a metadata change is about a field computed on read (a formula) in either revision:
+    such a field has no column, so the change is catalog-only."""
+    if "type" in change:  # a purge: the field is in neither revision's live fields
+        return field_type(change["type"]).computed
+    name, field = change["object"], change.get("field")
+    return field is not None and any(obj.has_field(field) and obj.field(field).kind.computed
+                                     for obj in (old.get(name), new.get(name)) if obj is not None)
 
 
 def _qualified(table_name: str | None, schema: str | None) -> str:

@@ -153,7 +153,8 @@ def create_tables(conn: Connection, store: TenantStore, documents: list[dict[str
     tables = build_tables([ObjectDef.from_document(doc) for doc in stored], store.schema)
     for doc in stored:
         for entry in doc.get("archived_fields") or []:
-            tables[doc["api_name"]].append_column(_archived_column(entry, store.schema))
+            if entry["field"].get("type") != "formula":  # an archived formula never had a column
+                tables[doc["api_name"]].append_column(_archived_column(entry, store.schema))
     if tables:
         for table in next(iter(tables.values())).metadata.sorted_tables:
             table.create(conn)

@@ -17,6 +17,7 @@ from typing import Any
 from apispec.ext.marshmallow import OpenAPIConverter
 from marshmallow import fields
 
+from trellis.metadata.fieldtypes import FormulaValue
 from trellis.metadata.model import FieldDef
 from trellis.metadata.values import INT64_MAX, INT64_MIN, ExactDecimal
 
@@ -30,9 +31,19 @@ _KEPT_FORMATS = ("date", "date-time")
 _URL_PATTERN = r"^https?://([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,6}(/[A-Za-z0-9._~%/-]*)?$"
 
 
+#: A formula's value by its result type; one whose type is known only through a lookup may be any of them.
+_FORMULA_RESULTS: dict[str | None, Schema] = {
+    "number": {"type": "number"}, "text": {"type": "string"}, "boolean": {"type": "boolean"},
+    "date": {"type": "string", "format": "date"}, "datetime": {"type": "string", "format": "date-time"},
+    None: {"type": ["number", "string", "boolean"]},
+}
+
+
 def value_schema(converter: OpenAPIConverter, field: fields.Field, definition: FieldDef | None,
                  *, filtering: bool = False) -> Schema:
     """The schema of one non-null value of ``field`` in a body or, with ``filtering``, in a filter."""
+    if isinstance(field, FormulaValue):
+        return dict(_FORMULA_RESULTS[field.result])
     if isinstance(field, ExactDecimal):
         return _decimal(field)
     schema = _without_null(converter.field2property(field))
@@ -54,6 +65,8 @@ def value_schema(converter: OpenAPIConverter, field: fields.Field, definition: F
 
 def output_schema(converter: OpenAPIConverter, field: fields.Field) -> Schema:
     """The schema of a value as the API writes it: its type, without input rules."""
+    if isinstance(field, FormulaValue):  # computed by the database: never written
+        return {**nullable(dict(_FORMULA_RESULTS[field.result])), "readOnly": True}
     if isinstance(field, ExactDecimal):
         schema: Schema = {"type": "number"}
     else:

@@ -52,7 +52,7 @@ class Required(InputRequired):
 def form_field(field: FieldDef, loaders: dict[str, RecordLoader]) -> UnboundField | None:
     """The WTForms field that edits ``field``, or None when the screens cannot edit it."""
     make = _BY_WIDGET.get(field.kind.widget)
-    if make is None or (field.kind.widget == "lookup" and field.api_name not in loaders):
+    if make is None or field.kind.computed or (field.kind.widget == "lookup" and field.api_name not in loaders):
         return None
     kwargs: dict[str, Any] = {
         "label": lazy_label(field.label, field.api_name),

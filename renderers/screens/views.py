@@ -60,7 +60,9 @@ class RecordView(BaseModelView):
         self.loaders = {f.api_name: RecordLoader(f.api_name, runtime.object(f.target), service)
                         for f in obj.fields if f.kind.widget == "lookup" and f.target in runtime.objects}
         self.form_ajax_refs = dict(self.loaders)
-        self.column_list = list_columns(obj)
+        # Formulas are shown even past the list's usual width: they are what a list is often sorted by.
+        shown = list_columns(obj)
+        self.column_list = [*shown, *(f.api_name for f in obj.fields if f.kind.computed and f.api_name not in shown)]
         self.column_details_list = detail_columns(obj)
         self.column_labels = column_labels(obj)
         self.column_descriptions = column_descriptions(obj)

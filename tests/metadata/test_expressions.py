@@ -177,7 +177,7 @@ def test_checking_takes_one_pass_over_the_tree():
 
 
 def test_every_field_type_of_the_catalog_is_mapped_or_refused_by_name():
-    assert set(FIELD_TYPES) | {"multi_picklist"} == set(CATALOG)
+    assert set(FIELD_TYPES) | {"multi_picklist", "formula"} == set(CATALOG)  # formulas: trellis.metadata.formulas
 
 
 ALPHABET = st.sampled_from(list('abcdeIFNOTANDORIN()",.+-*/&=<>!\' 0123456789_\n') + ["amount", "account.", "BLANK",

@@ -39,6 +39,7 @@ EVERY_TYPE = [
      "values": [{"value": "vip", "label": {"en": "VIP", "fr": "VIP"}}]},
     {"api_name": "account", "label": "Account", "type": "lookup", "target": "account", "on_delete": "restrict"},
     {"api_name": "number", "label": "Number", "type": "autonumber", "format": "DEAL-{0000}", "start": 100},
+    {"api_name": "age", "label": "Age", "type": "formula", "expression": "DAYS_BETWEEN(created_at, TODAY())"},
 ]
 
 
@@ -58,8 +59,8 @@ def assert_sentences(problems: list[Problem]) -> None:
                              problem.message), problem
 
 
-def test_the_catalog_and_the_schema_agree_on_sixteen_types() -> None:
-    assert len(CATALOG) == 16
+def test_the_catalog_and_the_schema_agree_on_seventeen_types() -> None:
+    assert len(CATALOG) == 17
     assert set(FIELD_TYPES) == set(CATALOG) == {field["type"] for field in EVERY_TYPE}
 
 

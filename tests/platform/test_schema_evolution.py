@@ -173,7 +173,7 @@ def test_the_diff_names_archive_restore_and_purge() -> None:
     step = {"object": "lead", "field": "score", "column": entry["column"]}
     assert diff_objects([live], [archived]) == [{"op": "archive_field", **step}]
     assert diff_objects([archived], [live]) == [{"op": "restore_field", **step}]
-    assert diff_objects([archived], [gone]) == [{"op": "purge_field", **step}]
+    assert diff_objects([archived], [gone]) == [{"op": "purge_field", **step, "type": "integer"}]
 
 
 OPERATIONS = st.lists(st.tuples(st.sampled_from(["add", "rename", "archive", "restore", "convert"]),
