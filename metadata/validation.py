@@ -86,6 +86,8 @@ def _subject(error: ValidationError) -> str:
 
 def _expectation(schema: Mapping) -> str:
     kind = schema.get("type")
+    if isinstance(kind, list):  # e.g. ["integer", "null"]: what matters is the non-null kind
+        kind = next((k for k in kind if k != "null"), None)
     if kind not in ("integer", "number"):
         return _KINDS.get(kind, "a valid value")
     noun = "a whole number" if kind == "integer" else "a number"

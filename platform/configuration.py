@@ -326,11 +326,15 @@ def _retarget(doc: dict[str, Any], old: str, new: str) -> dict[str, Any]:
 
 
 def _no_archive(doc: Any) -> None:
-    """Archived fields change only through archive, restore and purge, which keep the columns in step."""
+    """Archives change only through archive, restore and purge, which keep the tables in step."""
     if isinstance(doc, Mapping) and "archived_fields" in doc:
         raise InvalidInput("Archived fields are changed one by one.", [FieldProblem(
             "$.archived_fields", "Use the object's fields and archived-fields endpoints to archive, restore "
                                  "or purge a field.")])
+    if isinstance(doc, Mapping) and "archived" in doc:
+        raise InvalidInput("Objects are archived on their own.", [FieldProblem(
+            "$.archived", "Use DELETE on the object to archive it and the archived-objects endpoints to restore "
+                          "or purge it.")])
 
 
 def _raise_problems(title: str, problems: list[Problem]) -> None:

@@ -21,6 +21,8 @@ from .auth import caller
 from .payload import json_response
 
 _METADATA_PATH = re.compile(r"/api/v1/(metadata/.*)$")
+DEFAULT_LIMIT = 50
+MAX_OFFSET = 10**9
 
 
 def who_is_calling(session: Session) -> audit.Who:
@@ -37,8 +39,8 @@ def list_audit() -> Response:
     if action is not None and action not in audit.ACTIONS:
         raise InvalidInput("Unknown audit action.", [FieldProblem(
             "action", f"'{action}' is not an audit action; use one of: {', '.join(audit.ACTIONS)}.")])
-    limit = _whole("limit", request.args.get("limit"), 50, 1, audit.MAX_PAGE)
-    offset = _whole("offset", request.args.get("offset"), 0, 0, 10**9)
+    limit = _whole("limit", request.args.get("limit"), DEFAULT_LIMIT, 1, audit.MAX_PAGE)
+    offset = _whole("offset", request.args.get("offset"), 0, 0, MAX_OFFSET)
     with who.platform.control() as session:
         page = audit.entries(session, who.tenant.id, action=action, limit=limit, offset=offset)
     return json_response({"data": page.entries, "total": page.total, "limit": limit, "offset": offset})

@@ -20,6 +20,7 @@ from flask import Blueprint, Response
 from trellis.platform.runtime import TenantRuntime
 
 from .auth import caller
+from .openapi_accounts import add_accounts
 from .openapi_jobs import add_jobs
 from .openapi_metadata import add_metadata
 from .openapi_records import add_records
@@ -71,6 +72,7 @@ def build_document(runtime: TenantRuntime) -> dict[str, Any]:
     add_records(spec, plugin.converter, runtime)
     add_metadata(spec)
     add_jobs(spec)
+    add_accounts(spec)
     spec.path(path="/openapi.json", operations={"get": {
         "summary": "This document", "operationId": "openapi", "tags": ["metadata"],
         "responses": {"200": {"description": "The OpenAPI document of this tenant's current revision.",

@@ -9,10 +9,7 @@ from apispec import APISpec
 from trellis.platform.controlplane.tables import JOB_STATUSES
 
 from .jobs import MAX_LIMIT
-from .openapi_responses import problems, ref
-
-_TIME = {"type": "string", "format": "date-time"}
-_MAYBE_TIME = {"type": ["string", "null"], "format": "date-time"}
+from .openapi_responses import MAYBE_TIME, TIME, problems, ref
 
 JOB_SCHEMA = {
     "type": "object",
@@ -33,10 +30,10 @@ JOB_SCHEMA = {
         "max_attempts": {"type": "integer"},
         "idempotency_key": {"type": ["string", "null"]},
         "created_by": {"type": ["integer", "null"]},
-        "created_at": _TIME,
-        "started_at": _MAYBE_TIME,
-        "finished_at": _MAYBE_TIME,
-        "heartbeat_at": _MAYBE_TIME,
+        "created_at": TIME,
+        "started_at": MAYBE_TIME,
+        "finished_at": MAYBE_TIME,
+        "heartbeat_at": MAYBE_TIME,
     },
 }
 

@@ -41,6 +41,11 @@ PROBLEM_SCHEMA = {
 }
 
 
+#: A moment, and a moment that may not have happened yet, as the API writes them.
+TIME = {"type": "string", "format": "date-time"}
+MAYBE_TIME = {"type": ["string", "null"], "format": "date-time"}
+
+
 def ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 

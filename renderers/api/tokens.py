@@ -16,18 +16,23 @@ from trellis.platform.controlplane.accounts import (
     token_as_dict,
     tokens_of,
 )
-from trellis.platform.controlplane.tables import Tenant, User
+from trellis.platform.controlplane.tables import ApiToken, Tenant, User
 from trellis.platform.errors import FieldProblem, InvalidInput, NotFound
+from trellis.platform.jobs.service import MAX_ID
 
 from .audit import who_is_calling
 from .auth import caller
-from .payload import json_object, json_response, refuse_nul
+from .payload import json_object, json_response
+
+#: The longest name, as sent (surrounding spaces count): what the column holds, and what the OpenAPI document says.
+MAX_NAME = ApiToken.__table__.c.name.type.length
+_FIELDS = ("name",)
 
 
 def list_tokens() -> Response:
     """Admins get the tenant's tokens (``?mine=true`` for their own); members get theirs."""
     who = caller()
-    mine = who.role != "admin" or request.args.get("mine") == "true"
+    mine = _mine(request.args.get("mine", "false")) or who.role != "admin"
     with who.platform.control() as session:
         found = tokens_of(session, who.tenant.id, who.actor.user_id if mine else None)
         return json_response({"data": [token_as_dict(token) for token in found]})
@@ -35,11 +40,15 @@ def list_tokens() -> Response:
 
 def create() -> Response:
     body = json_object()
+    unknown = [FieldProblem(key, f"Unknown field; a token has only: {', '.join(_FIELDS)}.") for key in body
+               if key not in _FIELDS]
+    if unknown:
+        raise InvalidInput("The token was not created.", unknown)
     name = body.get("name")
-    if not isinstance(name, str) or not name.strip():
+    if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME:
         raise InvalidInput("A token needs a name.", [FieldProblem(
-            "name", "Send a name saying what the token is for, such as \"invoicing sync\".")])
-    refuse_nul({"name": name})
+            "name", f"Send a name of up to {MAX_NAME} characters saying what the token is for, "
+                    "such as \"invoicing sync\".")])
     who = caller()
     with who.platform.control() as session:
         try:
@@ -56,6 +65,8 @@ def create() -> Response:
 def revoke(token_id: int) -> Response:
     """Revoke at once: the next request with this token gets 401."""
     who = caller()
+    if not 0 < token_id <= MAX_ID:  # beyond the id column: PostgreSQL would fail, and no such token exists
+        raise NotFound(f"There is no API token with id {token_id} that you may revoke.")
     with who.platform.control() as session:
         try:
             token = revoke_member_token(session, token_id, tenant_id=who.tenant.id, user_id=who.actor.user_id,
@@ -65,6 +76,12 @@ def revoke(token_id: int) -> Response:
         audit.record(session, who.tenant.id, who_is_calling(session), "token_revoked", f"token {token.id}",
                      {"name": token.name, "prefix": token.prefix, "owner_id": token.user_id})
         return json_response({"data": token_as_dict(token)})
+
+
+def _mine(text: str) -> bool:
+    if text not in ("true", "false"):
+        raise InvalidInput("Bad parameter.", [FieldProblem("mine", f"'{text}' is not true or false.")])
+    return text == "true"
 
 
 def register(bp: Blueprint) -> None:

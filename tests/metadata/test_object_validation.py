@@ -236,3 +236,10 @@ def test_one_slip_reads_as_one_message() -> None:
     problems = validate_object(deal({"api_name": "stage", "label": "Stage", "type": "pick list",
                                      "values": [{"value": "a", "label": "A"}]}))
     assert [p.path for p in problems] == ["$.fields[0].type"]
+
+
+def test_a_wrong_value_of_a_nullable_setting_is_explained_not_crashed_on() -> None:
+    doc = {"api_name": "deal", "label": "Deal", "fields": [],
+           "archived": {"table": "zz_archived_abcdef123456", "archived_at": "2026-01-01T00:00:00Z", "archived_by": [1]}}
+    [problem] = validate_object(doc)
+    assert problem.path == "$.archived.archived_by" and "whole number" in problem.message

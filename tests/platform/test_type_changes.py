@@ -267,3 +267,12 @@ def test_values_inside_multi_picklists_are_renamed_too(crm: Crm) -> None:
     editor.update_field("box", "colors", {"values": values[1:]})
     assert "2 records change from 'red' to 'blue'." in editor.last_plan.steps[0].notes
     assert [r["colors"] for r in crm.records.list("box").records] == [["blue"], ["blue"], ["green", "blue"], []]
+
+
+def test_archived_is_not_a_setting_an_object_is_created_or_changed_with(leads: Crm) -> None:
+    archived = {"table": "zz_archived_abcdef123456", "archived_at": "2026-01-01T00:00:00+00:00"}
+    with pytest.raises(InvalidInput) as error:
+        leads.editor().create_object({"api_name": "ghost", "label": "Ghost", "fields": [], "archived": archived})
+    assert [p.field for p in error.value.problems] == ["$.archived"]
+    with pytest.raises(InvalidInput):
+        leads.editor().update_object("lead", {"archived": archived})

@@ -98,3 +98,10 @@ def test_audit_log_records_token_use_revocation_and_metadata_changes_for_admins_
     bad = client.get(f"{api}/audit?action=nope", headers=admin)
     assert bad.status_code == 422 and bad.get_json()["errors"][0]["field"] == "action"
     assert client.get(f"{api}/audit", headers=bearer(member_token(platform, demo.tenant))).status_code == 403
+
+
+def test_the_openapi_document_describes_tokens_and_the_audit_log(client, demo: DemoLogin):
+    paths = client.get(f"/t/{demo.tenant}/api/v1/openapi.json", headers=bearer(demo.token)).get_json()["paths"]
+    assert {"get", "post"} <= set(paths["/tokens"]) and "delete" in paths["/tokens/{token_id}"]
+    assert {p["name"] for p in paths["/audit"]["get"]["parameters"]} == {"action", "limit", "offset"}
+    assert "403" in paths["/audit"]["get"]["responses"]  # only admins read the log
