@@ -67,10 +67,23 @@ class RecordView(BaseModelView):
         self.column_labels = column_labels(obj)
         self.column_descriptions = column_descriptions(obj)
         self.column_formatters = column_formatters(obj, lambda target: f"{endpoint_for(target)}.details_view")
-        self.column_filters = object_filters(obj)
         self.column_default_sort = ("id", True)
         name = LazyLabel(lambda: obj.plural_title(language_tag()))
         super().__init__(obj, name=name, endpoint=endpoint_for(obj.api_name), url=f"/records/{obj.api_name}")
+
+    # -- filters, built on first use ---------------------------------------------
+
+    def _refresh_filters_cache(self) -> None:
+        """Deferred: a tenant's app is rebuilt after every configuration change, and building every
+        object's filters up front (a few thousand on a wide tenant) was a third of the first screen's
+        wait. The first request that reads them builds them (``__getattr__``)."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("_filters", "_filter_groups", "_filter_args"):
+            self.column_filters = object_filters(self.obj)
+            super()._refresh_filters_cache()
+            return self.__dict__[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     # -- access ---------------------------------------------------------------
 
