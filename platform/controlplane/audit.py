@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from trellis.platform.controlplane.tables import AuditEntry
+from trellis.platform.controlplane.tables import AuditEntry, User
 
 #: The actions the platform records; ``GET /audit?action=`` filters by one of them.
 ACTIONS = (
@@ -31,6 +31,12 @@ class Who:
     user_id: int | None
     email: str = ""
     ip: str | None = None
+
+
+def who_is(session: Session, user_id: int | None, ip: str | None) -> Who:
+    """A known user as the log names them: their id, current email and the address they came from."""
+    user = session.get(User, user_id) if user_id is not None else None
+    return Who(user_id, user.email if user else "", ip)
 
 
 def record(session: Session, tenant_id: int | None, who: Who, action: str, target: str = "",

@@ -14,7 +14,6 @@ from flask import Blueprint, Response, request
 from sqlalchemy.orm import Session
 
 from trellis.platform.controlplane import audit
-from trellis.platform.controlplane.tables import User
 from trellis.platform.errors import FieldProblem, Forbidden, InvalidInput
 
 from .auth import caller
@@ -27,8 +26,7 @@ MAX_OFFSET = 10**9
 
 def who_is_calling(session: Session) -> audit.Who:
     """The caller as the audit log names them: id, address and IP."""
-    user = session.get(User, caller().actor.user_id)
-    return audit.Who(caller().actor.user_id, user.email if user else "", request.remote_addr)
+    return audit.who_is(session, caller().actor.user_id, request.remote_addr)
 
 
 def list_audit() -> Response:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
-from sqlalchemy.orm import Session
 
 from trellis.platform.controlplane.accounts import AccountError, find_tenant
-from trellis.platform.controlplane.tables import Tenant
 from trellis.platform.errors import TrellisError
+
+if TYPE_CHECKING:  # only for annotations: the session and rows come from the platform
+    from sqlalchemy.orm import Session
+
+    from trellis.platform.controlplane.tables import Tenant
 
 
 def tenant_or_exit(session: Session, slug: str) -> Tenant:
