@@ -22,12 +22,11 @@ from trellis.platform.errors import FieldProblem, InvalidInput
 from trellis.platform.records.query import MAX_LIMIT, Filter, ListQuery, Where, where_condition
 
 from .auth import caller
-from .payload import refuse_nul
+from .payload import flag, refuse_nul
 
 OPERATORS = ("eq", "ne", "lt", "lte", "gt", "gte", "contains", "starts_with", "in", "blank")
 RESERVED = ("q", "sort", "limit", "cursor", "total", "where")
 DEFAULT_LIMIT = 50
-_TRUTH = {"true": True, "false": False}  # exactly as JSON spells them
 
 
 def list_query(args: MultiDict[str, str]) -> ListQuery:
@@ -40,7 +39,7 @@ def list_query(args: MultiDict[str, str]) -> ListQuery:
         sort=parse_sort(_last(args, "sort") or ""),
         limit=_limit(_last(args, "limit")),
         cursor=_last(args, "cursor") or None,
-        with_total="total" in args and _flag("total", _last(args, "total") or ""),
+        with_total="total" in args and flag("total", _last(args, "total") or ""),
         where=_where(_last(args, "where") or None),
     )
 
@@ -66,7 +65,7 @@ def parse_filter(key: str, value: str) -> Filter:
     if op == "in":
         return Filter(name, op, value.split(","))  # "" is one empty value, judged like any other
     if op == "blank":
-        return Filter(name, op, _flag(key, value))
+        return Filter(name, op, flag(key, value))
     return Filter(name, op, value)
 
 
@@ -95,13 +94,6 @@ def _limit(text: str | None) -> int:
         raise InvalidInput("Bad limit.", [FieldProblem(
             "limit", f"'{text}' is not a whole number from 1 to {MAX_LIMIT}.")])
     return int(text)
-
-
-def _flag(name: str, text: str) -> bool:
-    try:
-        return _TRUTH[text]
-    except KeyError:
-        raise InvalidInput("Bad flag.", [FieldProblem(name, f"'{text}' is not true or false.")]) from None
 
 
 def _last(args: MultiDict[str, str], key: str) -> str | None:

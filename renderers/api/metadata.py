@@ -17,11 +17,11 @@ from typing import Any
 from flask import Blueprint, Response, request, url_for
 
 from trellis.platform.configuration import MetadataEditor
-from trellis.platform.errors import FieldProblem, Forbidden, InvalidInput, NotFound
+from trellis.platform.errors import Forbidden, NotFound
 from trellis.platform.storage.plan import Migration
 
 from .auth import caller
-from .payload import json_object, json_response
+from .payload import flag, json_object, json_response
 
 
 def list_objects() -> Response:
@@ -206,14 +206,8 @@ def _editor(body: dict[str, Any] | None = None) -> MetadataEditor:
     _admin_only()
     who = caller()
     migration = Migration.from_request(body.pop("migration", None)) if body is not None else None
-    return who.platform.editor(who.runtime(), who.actor, migration=migration, dry_run=_dry_run())
-
-
-def _dry_run() -> bool:
-    value = request.args.get("dry_run", "false")
-    if value not in ("true", "false"):
-        raise InvalidInput("dry_run is true or false.", [FieldProblem("dry_run", "Use dry_run=true or leave it out.")])
-    return value == "true"
+    dry_run = flag("dry_run", request.args.get("dry_run", "false"))
+    return who.platform.editor(who.runtime(), who.actor, migration=migration, dry_run=dry_run)
 
 
 def _planned(editor: MetadataEditor) -> Response:

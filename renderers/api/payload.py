@@ -33,6 +33,13 @@ def json_object() -> dict[str, Any]:
     return body
 
 
+def flag(name: str, text: str) -> bool:
+    """A true/false parameter, spelled exactly as JSON spells it; anything else is a 422 naming it."""
+    if text not in ("true", "false"):
+        raise InvalidInput(f"{name} is true or false.", [FieldProblem(name, f"'{text}' is not true or false.")])
+    return text == "true"
+
+
 def refuse_nul(values: Mapping[str, Any]) -> None:
     """Refuse text with a NUL character, naming where it is.
 

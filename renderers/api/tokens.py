@@ -22,7 +22,7 @@ from trellis.platform.jobs.service import MAX_ID
 
 from .audit import who_is_calling
 from .auth import caller
-from .payload import json_object, json_response
+from .payload import flag, json_object, json_response
 
 #: The longest name, as sent (surrounding spaces count): what the column holds, and what the OpenAPI document says.
 MAX_NAME = ApiToken.__table__.c.name.type.length
@@ -32,7 +32,7 @@ _FIELDS = ("name",)
 def list_tokens() -> Response:
     """Admins get the tenant's tokens (``?mine=true`` for their own); members get theirs."""
     who = caller()
-    mine = _mine(request.args.get("mine", "false")) or who.role != "admin"
+    mine = flag("mine", request.args.get("mine", "false")) or who.role != "admin"
     with who.platform.control() as session:
         found = tokens_of(session, who.tenant.id, who.actor.user_id if mine else None)
         return json_response({"data": [token_as_dict(token) for token in found]})
@@ -76,12 +76,6 @@ def revoke(token_id: int) -> Response:
         audit.record(session, who.tenant.id, who_is_calling(session), "token_revoked", f"token {token.id}",
                      {"name": token.name, "prefix": token.prefix, "owner_id": token.user_id})
         return json_response({"data": token_as_dict(token)})
-
-
-def _mine(text: str) -> bool:
-    if text not in ("true", "false"):
-        raise InvalidInput("Bad parameter.", [FieldProblem("mine", f"'{text}' is not true or false.")])
-    return text == "true"
 
 
 def register(bp: Blueprint) -> None:
