@@ -51,6 +51,7 @@ class RecordView(BaseModelView):
     """The screens of one object; ``model`` is its ``ObjectDef`` and rows are record dicts."""
 
     can_view_details = True
+    details_template = "trellis/record_details.html"
     can_set_page_size = False
     page_size = 20
 
