@@ -36,7 +36,7 @@ def job_arguments(documents: list[dict[str, Any]], summary: str, from_revision: 
     return {"documents": documents, "summary": summary, "from_revision": from_revision, "object": change["object"],
             "field": change["field"], "batch_rows": batch_rows,
             "migration": {"fill": migration.fill, "keep_unconvertible": migration.keep_unconvertible,
-                          "value_map": dict(migration.value_map)}}
+                          "value_map": dict(migration.value_map), "one_pass": migration.one_pass}}
 
 
 @job_handler(KIND)
@@ -51,11 +51,12 @@ def convert_field(ctx: JobContext) -> None:
         _abandon(runtime, table, new)
         raise JobFailed("The configuration changed while the values were being converted; nothing was switched. "
                         "Make the change again.")
-    with engine.begin() as conn:
-        state = convert.prepare(conn, _ops(conn), store, table, new)
-        total = conn.execute(select(func.count()).select_from(runtime.tables[args["object"]])).scalar()
     migration = Migration.from_request(args["migration"])
-    _convert_batches(ctx, runtime, table, old, new, state.last_id, total)
+    with engine.begin() as conn:
+        total = conn.execute(select(func.count()).select_from(runtime.tables[args["object"]])).scalar()
+        ctx.progress(0, total, "Converting in one pass over the table" if migration.one_pass else "Starting")
+        state = convert.prepare(conn, _ops(conn), store, table, old if migration.one_pass else None, new)
+    _convert_batches(ctx, runtime, table, old, new, state.last_id, total, skip_plain=migration.one_pass)
     with engine.connect() as conn:
         state = convert.checkpoint(conn, store, new.id)
         failed = convert.unconverted(conn, store, table, old, new) if state.failed else []
@@ -69,14 +70,16 @@ def convert_field(ctx: JobContext) -> None:
 
 
 def _convert_batches(ctx: JobContext, runtime: Any, table: str, old: FieldDef, new: FieldDef, after: int,
-                     total: int) -> None:
-    """Convert batch after batch, each committed with its checkpoint, until no row is left."""
+                     total: int, skip_plain: bool) -> None:
+    """Convert batch after batch, each committed with its checkpoint, until no row is left
+    (``skip_plain``: the one pass already converted the values of a plain form)."""
     convert_value = converter(old, new)
     while True:
         with runtime.store.engine.begin() as conn:
             last, done, failures = convert.convert_rows(conn, runtime.store, table, old, new, convert_value,
-                                                        after_id=after, limit=1, batch_size=ctx.args["batch_rows"])
-            if not done:
+                                                        after_id=after, limit=1, batch_size=ctx.args["batch_rows"],
+                                                        skip_plain=skip_plain)
+            if last == after:  # no rows left (a batch of values the one pass did converts nothing, yet counts)
                 return
             convert.advance(conn, runtime.store, new.id, last, done, failures.count)
             converted = convert.checkpoint(conn, runtime.store, new.id).converted

@@ -43,19 +43,23 @@ class Migration:
     keep_unconvertible: bool = False
     #: Picklist values to rewrite: ``{"old value": "new value"}``.
     value_map: Mapping[str, str] = field(default_factory=dict)
+    #: Convert a big table's plain values in one pass of the database over the table (PostgreSQL): several
+    #: times faster than batches, but the table is locked for reads and writes while the pass runs.
+    one_pass: bool = False
 
     @classmethod
     def from_request(cls, doc: Any) -> Migration:
         if doc is None:
             return cls()
-        if not isinstance(doc, Mapping) or set(doc) - {"fill", "keep_unconvertible", "value_map"}:
-            raise _bad("$.migration", "Send an object with any of: fill, keep_unconvertible, value_map.")
+        if not isinstance(doc, Mapping) or set(doc) - {"fill", "keep_unconvertible", "value_map", "one_pass"}:
+            raise _bad("$.migration", "Send an object with any of: fill, keep_unconvertible, value_map, one_pass.")
         value_map = doc.get("value_map", {})
         if not isinstance(value_map, Mapping) or not all(isinstance(v, str) for v in value_map.values()):
             raise _bad("$.migration.value_map", 'Map old picklist values to new ones: {"old": "new"}.')
-        if not isinstance(doc.get("keep_unconvertible", False), bool):
-            raise _bad("$.migration.keep_unconvertible", "Use true or false.")
-        return cls(doc.get("fill"), doc.get("keep_unconvertible", False), dict(value_map))
+        for flag in ("keep_unconvertible", "one_pass"):
+            if not isinstance(doc.get(flag, False), bool):
+                raise _bad(f"$.migration.{flag}", "Use true or false.")
+        return cls(doc.get("fill"), doc.get("keep_unconvertible", False), dict(value_map), doc.get("one_pass", False))
 
 
 @dataclass
@@ -202,6 +206,9 @@ class Planner:
             step.background = True
             step.notes.append("Converted by a background job in batches; the field switches to its new type when "
                               "every record is done. Values that do not convert are reported by the job.")
+            if self.migration.one_pass and self.conn.dialect.name == "postgresql":
+                step.notes.append("one_pass: plain numbers are converted in one pass over the table, which "
+                                  "blocks reading and writing its records until the pass is done.")
             if new.required:
                 self._check_empty(step, table.c[old.api_name], new)
             return

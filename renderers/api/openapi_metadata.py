@@ -165,7 +165,11 @@ def _add_plan_schemas(spec: APISpec) -> None:
             "keep_unconvertible": {"type": "boolean", "description": "Convert anyway; values that do not "
                                    "convert are left empty (the archived column keeps them)."},
             "value_map": {"type": "object", "additionalProperties": {"type": "string"},
-                          "description": "Picklist values to rewrite in the records: old → new."}}})
+                          "description": "Picklist values to rewrite in the records: old → new."},
+            "one_pass": {"type": "boolean", "description": "A type change of a big table (one that runs as a "
+                         "job): convert the values PostgreSQL can convert itself in one pass over the table — "
+                         "several times faster than the default online batches, but the table is locked for "
+                         "reads and writes while the pass runs."}}})
     step = {"type": "object", "required": ["op", "target", "summary", "rows", "safe", "blocking", "notes", "samples",
                                            "background"],
             "properties": {"op": {"type": "string"}, "target": {"type": "string"}, "summary": {"type": "string"},
