@@ -13,9 +13,10 @@ import os
 import sys
 import tempfile
 
-from . import formula, list_records, schema, tenants
+from . import formula, list_records, rollup, schema, tenants
 
-BENCHMARKS = {"list": list_records.run, "schema": schema.run, "tenants": tenants.run, "formula": formula.run}
+BENCHMARKS = {"list": list_records.run, "schema": schema.run, "tenants": tenants.run, "formula": formula.run,
+              "rollup": rollup.run}
 
 
 def main(argv: list[str] | None = None) -> int:

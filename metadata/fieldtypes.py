@@ -127,6 +127,11 @@ def _formula(options: Mapping[str, Any]) -> fields.Field:
     return FormulaValue(options.get("result"))
 
 
+def _rollup(options: Mapping[str, Any]) -> fields.Field:
+    """count, sum and avg give numbers; min and max the child field's type, which the runtime fills in."""
+    return FormulaValue("number" if options.get("function") in ("count", "sum", "avg") else None)
+
+
 CATALOG: dict[str, FieldType] = {
     t.name: t
     for t in (
@@ -147,6 +152,7 @@ CATALOG: dict[str, FieldType] = {
         FieldType("lookup", "reference", "lookup", EQUALITY, _plain(WholeNumber)),
         FieldType("autonumber", "string", "readonly", TEXTUAL, _plain(fields.String), generated=True, length=80),
         FieldType("formula", "none", "readonly", ORDERED, _formula, computed=True),
+        FieldType("rollup", "none", "readonly", ORDERED, _rollup, computed=True),
     )
 }
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from .expressions import Checked, Expression, ExpressionError, ExprType, FieldRef, Node, Scope, check, children, parse
 from .model import ObjectDef
+from .rollups import Rollup, rollups_of, with_stand_ins
 
 #: The result types a formula may declare, by their name in the field document.
 RESULT_TYPES: dict[str, ExprType] = {t.value: t for t in ExprType if t is not ExprType.BLANK}
@@ -38,6 +39,8 @@ class Formulas:
     checked: Mapping[str, Checked]
     #: The object with each formula standing in as a field of its result type (for where= and filters).
     scope_obj: ObjectDef
+    #: The object's rollups that check; the query compiles them before the formulas, which may read them.
+    rollups: Mapping[str, Rollup] = field(default_factory=dict)
 
     def result(self, name: str) -> ExprType:
         return self.checked[name].type
@@ -57,7 +60,7 @@ def check_formulas(obj: ObjectDef, objects: Mapping[str, ObjectDef]) -> tuple[Fo
     order, cycles = _order(parsed)
     problems += cycles
     checked: dict[str, Checked] = {}
-    current = obj
+    current = with_stand_ins(obj, objects)  # formulas read the object's rollups like columns
     for name in order:
         if any(ref not in checked for ref in _formula_refs(parsed[name], parsed)):
             continue  # it reads a formula with a problem, which is reported on that one
@@ -73,7 +76,7 @@ def check_formulas(obj: ObjectDef, objects: Mapping[str, ObjectDef]) -> tuple[Fo
             continue
         checked[name] = result
         current = _stand_in(current, name, result.type)
-    return Formulas(checked, current), problems
+    return Formulas(checked, current, rollups_of(obj, objects)), problems
 
 
 _CACHE: OrderedDict[tuple[int, int], tuple[ObjectDef, Mapping[str, ObjectDef], Formulas]] = OrderedDict()

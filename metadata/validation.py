@@ -19,8 +19,12 @@ from types import MappingProxyType
 from jsonschema.exceptions import ValidationError
 
 from trellis.metadata import names
+from trellis.metadata.automations import automation_problems
 from trellis.metadata.formulas import check_formulas
+from trellis.metadata.layouts import field_rule_problems, object_rule_problems
 from trellis.metadata.model import TITLE_TYPES, ObjectDef, with_ids
+from trellis.metadata.pipelines import new_field_problems, pipeline_problems
+from trellis.metadata.rollups import field_rollup_problems, object_rollup_problems
 from trellis.metadata.schema_files import (
     FIELD_TYPES,
     NUMBER_TYPES,
@@ -52,6 +56,12 @@ _NO_OBJECTS: Mapping[str, Mapping] = MappingProxyType({})
 _EXAMPLES = {
     "api_name": '"order_date"', "label": '"Deal"', "fields": "[]", "type": '"text"', "value": '"open"',
     "values": '[{"value": "open", "label": "Open"}]', "target": '"account"', "format": '"DEAL-{0000}"',
+    "name": '"standard"', "sections": '[{"fields": [{"field": "name"}]}]', "field": '"amount"', "object": '"deal"',
+    "via": '"account"', "error_if": '"amount <= 0"', "message": '"The amount must be more than zero."',
+    "trigger": '{"on": "created"}', "actions": '[{"type": "webhook", "url": "https://example.com/hook"}]',
+    "on": '"created"', "url": '"https://example.com/hook"', "to": '"\\"ops@example.com\\""', "subject": '"name"',
+    "body": '"name"', "table": '"zz_archived_0123456789ab"', "column": '"zz_archived_0123456789ab"',
+    "archived_at": '"2026-01-01T00:00:00+00:00"',
 }
 _PATTERN_MESSAGES = {
     "id": "{value} is not a valid id; remove id and Trellis will assign one.",
@@ -185,6 +195,8 @@ _FORBIDDEN = {
     ("formula", "unique"): "A formula is computed on read and has no column to keep unique; remove unique.",
     ("formula", "indexed"): "A formula is computed on read and has no column to index; remove indexed.",
     ("formula", "default"): "A formula is computed from its expression, so remove default.",
+    **{("rollup", flag): f"A rollup is computed from child records on read, so remove {flag}."
+       for flag in ("required", "unique", "indexed", "default")},
 }
 
 
@@ -340,6 +352,10 @@ def validate_object(doc: object, *, known_objects: Mapping[str, Mapping] = _NO_O
         at = {field["api_name"]: index for index, field in enumerate(fields)}
         problems += [Problem(f"$.fields[{at[name]}].expression", message)
                      for name, message in _formula_problems(doc, known_objects)]
+        problems += [Problem(path, message) for path, message in pipeline_problems(doc)]
+        problems += [Problem(path, message) for path, message in automation_problems(doc, known_objects)]
+        problems += [Problem(path, message) for path, message in object_rollup_problems(doc, known_objects)]
+        problems += [Problem(path, message) for path, message in object_rule_problems(doc, known_objects)]
     return _finish(problems)
 
 
@@ -360,6 +376,9 @@ def validate_field(doc: object, *, object_doc: Mapping, known_objects: Mapping[s
     problems += _field_problems("$", doc, objects, checked=not wrong)
     if not problems:
         problems += _formulas_with(doc, object_doc, known_objects)
+        problems += [Problem(path, message) for path, message in new_field_problems(doc, object_doc)]
+        problems += [Problem(p, m) for p, m in field_rollup_problems(doc, object_doc, known_objects)]
+        problems += [Problem(p, m) for p, m in field_rule_problems(doc, object_doc, known_objects)]
     return _finish(problems)
 
 

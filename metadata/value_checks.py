@@ -126,8 +126,12 @@ def _check_formula(field: Mapping, value: object) -> str:
     return "A formula is computed from its expression and takes no value; remove this value."
 
 
+def _check_rollup(field: Mapping, value: object) -> str:
+    return "A rollup is computed from child records and takes no value; remove this value."
+
+
 _CHECKS: dict[str, Callable[[Mapping, object], str | None]] = {
-    "formula": _check_formula,
+    "formula": _check_formula, "rollup": _check_rollup,
     "text": _check_text, "long_text": _check_text, "boolean": _check_boolean, "picklist": _check_choice,
     "multi_picklist": _check_choices, "lookup": _check_record_id, "autonumber": _check_autonumber,
     **dict.fromkeys(NUMBER_TYPES, _check_number), **dict.fromkeys(_SHAPES, _check_shape),

@@ -46,6 +46,12 @@ class Settings:
     job_heartbeat_s: float = 10.0
     #: Seconds a failed job waits before attempt 2, 3, …; the last value repeats (``TRELLIS_JOB_BACKOFF_S``).
     job_backoff_s: tuple[float, ...] = (5.0, 30.0, 120.0)
+    #: Rule runs caused by rule runs this many levels deep stop, with a reason (``TRELLIS_AUTOMATION_MAX_DEPTH``).
+    automation_max_depth: int = 5
+    #: Runs one rule may start per minute; more are recorded as skipped (``TRELLIS_AUTOMATION_RATE``).
+    automation_rate_per_minute: int = 120
+    #: Seconds between scans for time-based and scheduled rules in workers; 0 turns the scans off.
+    automation_scan_s: float = 60.0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -66,6 +72,9 @@ class Settings:
             convert_job_rows=int(env.get("TRELLIS_CONVERT_JOB_ROWS") or 100_000),
             convert_batch_rows=int(env.get("TRELLIS_CONVERT_BATCH_ROWS") or 20_000),
             job_backoff_s=_seconds("TRELLIS_JOB_BACKOFF_S", env.get("TRELLIS_JOB_BACKOFF_S") or "5,30,120"),
+            automation_max_depth=int(env.get("TRELLIS_AUTOMATION_MAX_DEPTH") or 5),
+            automation_rate_per_minute=int(env.get("TRELLIS_AUTOMATION_RATE") or 120),
+            automation_scan_s=float(env.get("TRELLIS_AUTOMATION_SCAN_S") or 60),
         )
 
     @property

@@ -18,7 +18,10 @@ from typing import Any
 from sqlalchemy import Connection, Table
 
 from trellis.metadata.diff import STORAGE_KEYS, diff_objects
+from trellis.metadata.layouts import without_field
 from trellis.metadata.model import COMMON_KEYS, ObjectDef, is_live, live_documents, new_id, stored_as, with_ids
+from trellis.metadata.pipelines import archive_problems, follow_rename
+from trellis.metadata.rollups import broken_rollups, follow_renames
 from trellis.metadata.validation import Problem, validate_field, validate_object
 
 from . import revisions
@@ -123,6 +126,7 @@ class MetadataEditor:
             self._archive(current, {**old, "id": new_id("fld")}, replaced_by=old["id"])
         if current.get("name_field") == field_name:  # a rename keeps the field titling the records
             current["name_field"] = updated["api_name"]
+        current = follow_rename(current, field_name, updated["api_name"])  # stages requiring it follow too
         return self._replace(object_name, current, f"Changed field {object_name}.{field_name}")
 
     def archived_fields(self, object_name: str) -> list[dict[str, Any]]:
@@ -135,6 +139,9 @@ class MetadataEditor:
         if current.get("name_field") == field_name:
             raise InvalidInput("The field titles this object's records.", [FieldProblem(
                 "$.name_field", f"{field_name} is the object's name field; choose another name field first.")])
+        _raise_problems("A stage requires this field.", [Problem(*p) for p in archive_problems(current, field_name)])
+        current, uses = without_field(current, field_name, self._all())  # taken off the layouts, unless a rule reads it
+        _raise_problems("A form layout or rule uses this field.", [Problem(*p) for p in uses])
         self._archive(current, field)
         return self._replace(object_name, current, f"Archived field {object_name}.{field_name}")
 
@@ -194,7 +201,8 @@ class MetadataEditor:
         """Take an object out of use without losing a record: its table is renamed, not dropped."""
         current = self.object(name)
         pointing = [f"{doc['api_name']}.{field['api_name']}" for doc in self.objects() if doc["id"] != current["id"]
-                    for field in doc["fields"] if field.get("type") == "lookup" and field.get("target") == name]
+                    for field in doc["fields"] if field.get("type") == "lookup" and field.get("target") == name
+                    or field.get("type") == "rollup" and field.get("child_object") == name]  # rollups read it
         if pointing:
             raise InvalidInput(f"Other objects look up {name}.", [FieldProblem(
                 "$.api_name", f"{', '.join(pointing)} point at {name}; archive those fields first.")])
@@ -227,6 +235,9 @@ class MetadataEditor:
 
     def _save(self, documents: list[dict[str, Any]], summary: str) -> int:
         old = self.runtime
+        documents = follow_renames(old.revision.documents, documents)  # rollups follow renamed children
+        _raise_problems("This change breaks a rollup.", [Problem(*p) for p in broken_rollups(
+            old.revision.documents, documents)])
         changes = diff_objects(old.revision.documents, documents)
         if not changes:
             return old.revision.number

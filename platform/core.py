@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import conversion_job
+from .automation.engine import Automation
 from .config import Settings
 from .configuration import Background, MetadataEditor
 from .controlplane.db import session_factory, upgrade
@@ -34,6 +35,8 @@ class Platform:
         self._runtimes = RuntimeCache()
         #: Background work: enqueue, wait, retry, run a worker (``trellis.platform.jobs``).
         self.jobs = Jobs(self)
+        #: Automation rules: record events and the periodic scan start rule runs (``trellis.platform.automation``).
+        self.automation = Automation(self)
 
     def migrate(self) -> None:
         """Bring the control plane's tables up to date (Alembic)."""
@@ -56,14 +59,17 @@ class Platform:
     def runtime(self, tenant: TenantRef | str) -> TenantRuntime:
         """The compiled runtime of the tenant's newest revision (cached)."""
         ref = self.tenant(tenant) if isinstance(tenant, str) else tenant
-        return self._runtimes.get(ref, self.stores.tenant(ref.store_name))
+        store = self.stores.tenant(ref.store_name)
+        self.stores.upgrade(store)
+        return self._runtimes.get(ref, store)
 
     def forget(self, slug: str) -> None:
         """Drop a tenant's cached runtime (after it was deleted or moved)."""
         self._runtimes.forget(slug)
 
-    def records(self, runtime: TenantRuntime, actor: Actor) -> RecordService:
-        return RecordService(runtime, actor)
+    def records(self, runtime: TenantRuntime, actor: Actor, *, depth: int = 0) -> RecordService:
+        """The record service; its changes fire automation rules (``depth``: rule runs that led to them)."""
+        return RecordService(runtime, actor, events=self.automation.record_changed, depth=depth)
 
     def editor(self, runtime: TenantRuntime, actor: Actor, *, migration: Migration | None = None,
                dry_run: bool = False) -> MetadataEditor:

@@ -66,7 +66,7 @@ class TenantRuntime:
         return self._schema(name, "input", input_schema)
 
     def output_schema(self, name: str) -> Schema:
-        return self._schema(name, "output", output_schema)
+        return self._schema(name, "output", lambda obj: output_schema(obj, self.objects))
 
     @cached_property
     def documents(self) -> dict[str, dict]:

@@ -8,6 +8,8 @@ backend (SQLite files or PostgreSQL schemas):
 - ``sequences.json``: the autonumber counters;
 - ``members.json``: the tenant's people (email, name, locale, role, password hash), so a restored
   tenant can be signed into; a restore reuses an existing user with the same email;
+- ``stage_history.json``: every stage change of every record (``trellis_stage_history``), ids kept;
+- ``automation.json``: the automation run log and webhook delivery log (``runs``, ``deliveries``), ids kept;
 - ``records/<object>.jsonl``: every row of every record table, one JSON object a line, in id order,
   with the system columns and archived columns as the database has them.
 
@@ -26,10 +28,12 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from trellis.platform.automation import transfer as automation_logs
 from trellis.platform.controlplane.accounts import add_membership, find_user
 from trellis.platform.controlplane.tables import Membership, Tenant, User
 from trellis.platform.core import Platform
 from trellis.platform.errors import FieldProblem, InvalidInput
+from trellis.platform.records import stages
 from trellis.platform.runtime import TenantRef
 from trellis.platform.storage import transfer
 from trellis.platform.storage.stores import TenantStore
@@ -40,6 +44,8 @@ FORMAT = "trellis-tenant-backup"
 VERSION = 1
 RECORDS = "records/"
 MEMBERS = "members.json"
+STAGE_HISTORY = "stage_history.json"
+AUTOMATION = "automation.json"
 
 
 def backup_tenant(platform: Platform, slug: str, path: str | Path, *, block_writes: bool = False) -> dict[str, Any]:
@@ -60,6 +66,8 @@ def backup_tenant(platform: Platform, slug: str, path: str | Path, *, block_writ
         archive.writestr("revisions.json", _dumps(revisions))
         archive.writestr("sequences.json", _dumps(transfer.read_sequences(conn, store)))
         archive.writestr(MEMBERS, _dumps(read_members(platform, slug)))
+        archive.writestr(STAGE_HISTORY, _dumps(stages.read_history(conn, store)))
+        archive.writestr(AUTOMATION, _dumps(automation_logs.read_logs(conn, store)))
         for name in transfer.record_tables(conn, store):
             with archive.open(f"{RECORDS}{name}.jsonl", "w") as member:
                 for batch in transfer.stream_rows(conn, store, name):
@@ -96,6 +104,8 @@ def restore_store(archive: zipfile.ZipFile, conn: Connection, store: TenantStore
     transfer.restore(conn, store, json.loads(archive.read("revisions.json")),
                      json.loads(archive.read("sequences.json")),
                      lambda table: _jsonl(archive, tables[table]), tables)
+    stages.restore_history(conn, store, _stage_history(archive))
+    automation_logs.restore_logs(conn, store, _automation(archive))
 
 
 def read_members(platform: Platform, slug: str) -> list[dict[str, Any]]:
@@ -146,12 +156,22 @@ def archive_contents(path: str | Path) -> dict[str, Any]:
         records = {table: list(_jsonl(archive, member)) for table, member in _record_members(archive).items()}
         return {"manifest": manifest, "revisions": json.loads(archive.read("revisions.json")),
                 "sequences": json.loads(archive.read("sequences.json")), "members": _members(archive),
-                "records": records}
+                "records": records, "stage_history": _stage_history(archive), "automation": _automation(archive)}
 
 
 def _members(archive: zipfile.ZipFile) -> list[dict[str, Any]]:
     """``members.json``, or nobody for a backup made before members travelled."""
     return json.loads(archive.read(MEMBERS)) if MEMBERS in archive.namelist() else []
+
+
+def _stage_history(archive: zipfile.ZipFile) -> list[dict[str, Any]]:
+    """``stage_history.json``, or no moves for a backup made before stages were recorded."""
+    return json.loads(archive.read(STAGE_HISTORY)) if STAGE_HISTORY in archive.namelist() else []
+
+
+def _automation(archive: zipfile.ZipFile) -> dict[str, list[dict[str, Any]]]:
+    """``automation.json``, or empty logs for a backup made before automations."""
+    return json.loads(archive.read(AUTOMATION)) if AUTOMATION in archive.namelist() else {}
 
 
 def _record_members(archive: zipfile.ZipFile) -> dict[str, str]:

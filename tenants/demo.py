@@ -63,8 +63,13 @@ def _admin(platform: Platform, slug: str) -> int:
 
 def _install_sample(platform: Platform, slug: str, user_id: int, rng: random.Random) -> None:
     actor = Actor(user_id)
-    for doc in json.loads(SAMPLE.read_text(encoding="utf-8"))["objects"]:
-        platform.editor(platform.runtime(slug), actor).create_object(doc)
+    documents = json.loads(SAMPLE.read_text(encoding="utf-8"))["objects"]
+    for doc in documents:  # rollups are added once the objects they read exist
+        fields = [field for field in doc["fields"] if field["type"] != "rollup"]
+        platform.editor(platform.runtime(slug), actor).create_object({**doc, "fields": fields})
+    for doc in documents:
+        for field in (field for field in doc["fields"] if field["type"] == "rollup"):
+            platform.editor(platform.runtime(slug), actor).add_field(doc["api_name"], field)
     records = platform.records(platform.runtime(slug), actor)
     industries = ["retail", "manufacturing", "technology", "healthcare"]
     accounts = [records.create("account", {
@@ -77,10 +82,12 @@ def _install_sample(platform: Platform, slug: str, user_id: int, rng: random.Ran
                                    "phone": f"+1 555 01{index:02d}"})
     stages = ["prospecting", "qualification", "proposal", "negotiation", "won", "lost"]
     for index in range(24):
-        records.create("deal", {
+        deal = {
             "name": f"{rng.choice(['Platform', 'Renewal', 'Expansion', 'Pilot'])} {index + 1}",
             "account": rng.choice(accounts), "stage": rng.choice(stages),
             "amount": rng.randint(5, 500) * 1000, "probability": rng.choice([10, 25, 50, 75, 90]),
             "close_date": (date.today() + timedelta(days=rng.randint(-60, 120))).isoformat(),
             "tags": rng.sample(["strategic", "renewal", "upsell"], rng.randint(0, 2)),
-        })
+        }
+        # The deal layout requires a reason once a deal is lost (not drawn from rng: the sample stays the same).
+        records.create("deal", {**deal, **({"lost_reason": "price"} if deal["stage"] == "lost" else {})})

@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 Handler = Callable[["JobContext"], Any]
 
 #: Modules of Trellis itself that register handlers.
-BUILTIN_MODULES = ("trellis.platform.jobs.diagnostics", "trellis.platform.conversion_job")
+BUILTIN_MODULES = ("trellis.platform.jobs.diagnostics", "trellis.platform.conversion_job",
+                   "trellis.platform.automation.actions", "trellis.platform.automation.webhooks")
 
 _handlers: dict[str, Handler] = {}
 

@@ -134,6 +134,8 @@ class Jobs:
     def work(self, burst: bool = False) -> None:
         """Be a worker in the foreground (``trellis worker``): rq with Redis, else the in-process runner."""
         runner = self._runner(background=False)  # this call is the worker: no second runner thread
+        if not burst:  # time-based and scheduled rules are scanned where jobs run
+            self.platform.automation.ticker.start()
         if isinstance(runner, LocalRunner):
             runner.pulse.start()
             try:
@@ -145,6 +147,7 @@ class Jobs:
 
     def stop(self) -> None:
         """Stop this process's background runner and heartbeat (tests, shutdown)."""
+        self.platform.automation.ticker.stop()
         with self._lock:
             queue, self._queue = self._queue, None
         if isinstance(queue, LocalRunner):
@@ -173,6 +176,7 @@ class Jobs:
                     self._queue = LocalRunner(self.platform)
                     if background:
                         self._queue.start()
+                        self.platform.automation.ticker.start()
             return self._queue
 
 

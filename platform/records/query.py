@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import ColumnElement, Select, Table, and_, false, func, literal, null, or_, select, true
+from sqlalchemy import ColumnElement, Select, Table, Text, and_, cast, false, func, literal, null, or_, select, true
 
 from trellis.metadata.expressions import Checked, ExpressionError, ExprType, Scope, check, parse
 from trellis.metadata.fieldtypes import FORMULA_RESULTS, FieldType, field_type
@@ -26,6 +26,7 @@ from trellis.metadata.values import INT64_MAX, INT64_MIN
 
 from ..errors import FieldProblem, InvalidInput
 from ..expressions import Context, to_condition, to_sql
+from .rollups import rollup_columns
 
 MAX_LIMIT = 500
 
@@ -73,8 +74,10 @@ class Source:
 def formula_source(obj: ObjectDef, table: Table, formulas: Formulas, context: Context) -> Source:
     """Compile ``obj``'s checked formulas in order, each reading the SQL of those before it; a formula that
     does not check (a later change broke it) reads as blank rather than failing the whole list."""
-    compiled: dict[str, ColumnElement[Any]] = {}
-    source = Source(table, compiled, {name: checked.type for name, checked in formulas.checked.items()})
+    compiled: dict[str, ColumnElement[Any]] = rollup_columns(formulas.rollups, table, context)
+    results = {**{name: r.result for name, r in formulas.rollups.items()},
+               **{name: checked.type for name, checked in formulas.checked.items()}}
+    source = Source(table, compiled, results)
     tables = {t.name: t for t in table.metadata.tables.values()}
     for name, checked in formulas.checked.items():
         try:
@@ -83,7 +86,7 @@ def formula_source(obj: ObjectDef, table: Table, formulas: Formulas, context: Co
             compiled[name] = null()
     for definition in obj.fields:
         if definition.kind.computed and definition.api_name not in compiled:
-            compiled[definition.api_name] = null()
+            compiled[definition.api_name] = cast(null(), Text())  # typed: PostgreSQL refuses ORDER BY NULL
     return source
 
 

@@ -7,11 +7,14 @@ the output schema dumps stored rows into JSON-ready dicts, system fields first.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from marshmallow import Schema, fields
 
 from trellis.metadata.fieldtypes import FormulaValue
 from trellis.metadata.formulas import check_formulas
 from trellis.metadata.model import ObjectDef
+from trellis.metadata.rollups import result_names
 from trellis.metadata.values import WholeNumber
 
 
@@ -31,8 +34,8 @@ def input_schema(obj: ObjectDef) -> type[Schema]:
     return Schema.from_dict(declared, name=f"{obj.api_name}_input")
 
 
-def output_schema(obj: ObjectDef) -> type[Schema]:
-    """The schema that dumps a stored row, system fields first."""
+def output_schema(obj: ObjectDef, objects: Mapping[str, ObjectDef] | None = None) -> type[Schema]:
+    """The schema that dumps a stored row, system fields first; ``objects`` (the tenant's) type rollups."""
     declared: dict[str, fields.Field] = {
         "id": fields.Integer(),
         "owner": fields.Integer(allow_none=True),
@@ -49,4 +52,6 @@ def output_schema(obj: ObjectDef) -> type[Schema]:
         declared[field.api_name].allow_none = True
         if field.kind.computed and field.api_name in inferred.checked and not field.options.get("result"):
             declared[field.api_name] = FormulaValue(inferred.result(field.api_name).value, allow_none=True)
+    for name, result in result_names(obj, objects or {}).items():
+        declared[name] = FormulaValue(result, allow_none=True)
     return Schema.from_dict(declared, name=obj.api_name)

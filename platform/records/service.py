@@ -21,11 +21,14 @@ from trellis.metadata.formulas import formulas_of
 from trellis.metadata.model import ObjectDef
 from trellis.metadata.values import INT64_MAX, INT64_MIN
 
+from ..automation.events import RecordEvent, RecordListener
 from ..errors import Conflict, FieldProblem, InvalidInput, NotFound
 from ..expressions import Context
 from ..runtime import TenantRuntime
 from .query import ListQuery, Page, Source, build_select, encode_cursor, formula_source, sort_keys
+from .rules import check_update, prepare_create
 from .sequences import next_autonumber
+from .stages import enter_stages, forget_record
 
 
 @dataclass(frozen=True)
@@ -37,9 +40,13 @@ class Actor:
 
 
 class RecordService:
-    def __init__(self, runtime: TenantRuntime, actor: Actor) -> None:
+    def __init__(self, runtime: TenantRuntime, actor: Actor, *, events: RecordListener | None = None,
+                 depth: int = 0) -> None:
         self.runtime = runtime
         self.actor = actor
+        #: Told of each committed change (automations); ``depth``: how many rule runs led to this change.
+        self.events = events
+        self.depth = depth
 
     # -- reads ------------------------------------------------------------
 
@@ -84,6 +91,7 @@ class RecordService:
         for field in obj.fields:
             if field.api_name not in values and field.default is not None and not field.kind.generated:
                 values[field.api_name] = self._load(obj, {field.api_name: field.default})[field.api_name]
+        prepare_create(self.runtime, obj, values, self.actor.user_id)
         self._check_required(obj, values)
         now = datetime.now(UTC)
         user = self.actor.user_id
@@ -96,7 +104,9 @@ class RecordService:
                 if field.kind.generated:
                     values[field.api_name] = next_autonumber(conn, self.runtime.store, obj.api_name, field)
             record_id = conn.execute(insert(table).values(values).returning(table.c.id)).scalar_one()
+            enter_stages(conn, self.runtime.store, obj, record_id, None, values, user)
             row = conn.execute(self._select(obj, table).where(table.c.id == record_id)).mappings().one()
+        self._emit(obj, "created", None, row)
         return self._dump(obj, row)
 
     def update(self, object_name: str, record_id: int, data: Mapping[str, Any],
@@ -119,25 +129,47 @@ class RecordService:
             if conn.execute(update(table).where(guard).values(values)).rowcount != 1:
                 raise Conflict(f"This {obj.title('en')} was changed by someone else at the same time. "
                                "Reload it and apply your change again.")
+            enter_stages(conn, self.runtime.store, obj, record_id, current, values, self.actor.user_id)
+            check_update(self.runtime, conn, obj, current, values, self.actor.user_id)
             row = conn.execute(self._select(obj, table).where(table.c.id == record_id)).mappings().one()
+        self._emit(obj, "updated", current, row)
         return self._dump(obj, row)
 
     def delete(self, object_name: str, record_id: int, expected_version: int | None = None) -> None:
         obj, table = self._object(object_name)
         _check_id(obj, record_id)
         with self._write() as conn:
-            current = conn.execute(select(table.c.version).where(table.c.id == record_id)).first()
+            current = conn.execute(self._select(obj, table).where(table.c.id == record_id)).mappings().first()
             if current is None:
                 raise NotFound(f"There is no {obj.title('en')} with id {record_id}.")
-            self._check_version(obj, {"version": current[0]}, expected_version)
+            self._check_version(obj, current, expected_version)
             try:
                 with conn.begin_nested():
                     conn.execute(delete(table).where(table.c.id == record_id))
             except IntegrityError:
                 raise Conflict(f"Other records point at this {obj.title('en')} through a lookup that "
                                "forbids deletion; change or delete them first.") from None
+            forget_record(conn, self.runtime.store, obj, record_id)
+        self._emit(obj, "deleted", current, None)
 
     # -- helpers ----------------------------------------------------------
+
+    def snapshot(self, object_name: str, record_id: int) -> dict[str, Any] | None:
+        """The record with typed values (dates, Decimals; formulas included) as expressions read it, or None."""
+        obj, table = self._object(object_name)
+        with self.runtime.store.engine.connect() as conn:
+            row = conn.execute(self._select(obj, table).where(table.c.id == record_id)).mappings().first()
+        return None if row is None else {key: _aware(value) for key, value in row.items()}
+
+    def _emit(self, obj: ObjectDef, kind: str, before: Mapping[str, Any] | None,
+              after: Mapping[str, Any] | None) -> None:
+        """After the commit (a rolled-back write never fires a rule): tell the listener what changed."""
+        if self.events is not None:
+            typed = [None if row is None else {key: _aware(value) for key, value in row.items()}
+                     for row in (before, after)]
+            record_id = (after or before or {}).get("id")
+            self.events(self.runtime, RecordEvent(obj.api_name, record_id, kind, typed[0], typed[1],
+                                                  self.actor.user_id, self.depth))
 
     def _object(self, name: str):
         return self.runtime.object(name), self.runtime.tables[name]
@@ -164,11 +196,12 @@ class RecordService:
         """Type-check ``data``; when creating, empty required fields are reported in the same answer."""
         if not isinstance(data, Mapping):
             raise InvalidInput("The record must be a JSON object of field values.")
-        computed = [FieldProblem(f.api_name, f"{f.title('en')} is a formula computed from other fields, so it "
+        computed = [FieldProblem(f.api_name, f"{f.title('en')} is a {f.type} computed on read from "
+                                 f"{'child records' if f.type == 'rollup' else 'other fields'}, so it "
                                  "cannot be written; remove it.") for f in obj.fields
                     if f.kind.computed and f.api_name in data]
         if computed:
-            raise InvalidInput("Formula fields are read-only.", computed)
+            raise InvalidInput("Computed fields are read-only.", computed)
         try:
             return dict(self.runtime.input_schema(obj.api_name).load(data))
         except ValidationError as error:

@@ -25,17 +25,20 @@ from ..errors import FieldProblem, InvalidInput
 from . import convert, evolve
 from .plan import Migration
 from .stores import TenantStore
+from .system import forget_stage_history
 from .tables import computed_change, field_column, field_indexes
 
 #: Field keys whose change only affects validation and display, never the table
 #: (``values``: retired picklist values stay readable; mapped ones are rewritten).
-DISPLAY_KEYS = {"label", "help_text", "default", "values", "min", "max", "on_delete"}
+DISPLAY_KEYS = {"label", "help_text", "default", "values", "min", "max", "on_delete", "pipeline",
+                "default_expression"}
 #: Field keys this planner can change on a live table after checking the data.
 TABLE_KEYS = {"indexed", "unique", "required"}
-#: Settings of a formula: it has no column, so changing them changes only the catalog.
-FORMULA_KEYS = {"expression", "result"}
+#: Settings of a formula or a rollup: it has no column, so changing them changes only the catalog.
+FORMULA_KEYS = {"expression", "result", "child_object", "via", "function", "field", "filter"}
 #: Object keys that never touch the table.
-OBJECT_KEYS = {"label", "plural_label", "description", "name_field"}
+OBJECT_KEYS = {"label", "plural_label", "description", "name_field", "layouts", "validation_rules",
+               "automations"}
 
 
 def check_supported(changes: Iterable[Mapping[str, Any]]) -> None:
@@ -57,7 +60,7 @@ def check_supported(changes: Iterable[Mapping[str, Any]]) -> None:
             for key in set(change["keys"]) - DISPLAY_KEYS - TABLE_KEYS - FORMULA_KEYS - followed:
                 problems.append(FieldProblem(f"{where}.{key}", f"Changing {key} of an existing field is not "
                                                                "supported yet; create a new field instead."))
-        elif op == "convert_field" and "formula" in (change["from_type"], change["to_type"]):
+        elif op == "convert_field" and {"formula", "rollup"} & {change["from_type"], change["to_type"]}:
             problems.append(FieldProblem(f"{where}.type", "A stored field cannot become a formula or the other way "
                                                           "round; archive it and add a new field instead."))
         elif op == "update_object":
@@ -91,6 +94,7 @@ def apply_changes(conn: Connection, store: TenantStore, old_objects: Mapping[str
             evolve.rename_object(conn, store, archived[change["table"]], new_tables[name])
         elif change["op"] == "purge_object":
             ops.drop_table(change["table"], schema=store.schema)
+            forget_stage_history(conn, store.schema, "obj_" + change["table"].removeprefix("zz_archived_"))
         elif change["op"] in EVOLVE_OPS:
             _evolve(conn, ops, store, objects, old_tables, new_tables, change)
         elif change["op"] == "add_field":

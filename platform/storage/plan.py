@@ -134,7 +134,7 @@ class Planner:
         table = self.old_tables.get(change["from"] if op == "rename_object" else name)
         step = Step(op, target, _SUMMARIES[op].format(**change))
         if computed_change(change, self.old, self.new):
-            step.summary = f"Formula {target} ({op.replace('_', ' ')}): computed, no column."
+            step.summary = f"Computed field {target} ({op.replace('_', ' ')}): computed on read, no column."
             return step
         check = getattr(self, f"_{op}", None)
         if check is not None and (table is not None or op == "purge_object"):

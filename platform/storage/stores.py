@@ -19,7 +19,7 @@ from trellis.platform.config import DEFAULT_DATABASE, Settings
 from trellis.platform.controlplane.tables import Tenant
 from trellis.platform.database import make_engine
 
-from .system import system_tables
+from .system import platform_tables
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,8 @@ class Stores:
         self._files: dict[str, Engine] = {}
         self._databases: dict[str, Engine] = {settings.database_names[0]: self.control}
         self._lock = threading.Lock()
+        #: Stores whose platform tables this process has made sure of (see ``upgrade``).
+        self._upgraded: set[tuple[str, str | None]] = set()
 
     def tenant(self, name: str, database: str | None = None) -> TenantStore:
         """The store named ``name`` (see ``store_name``), in ``database`` or where the registry places it."""
@@ -91,9 +93,23 @@ class Stores:
         with store.engine.begin() as conn:
             if store.schema:
                 conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{store.schema}"'))
-            for table in system_tables(store.schema):
+            for table in platform_tables(store.schema):
                 table.create(conn, checkfirst=True)
         return store
+
+    def upgrade(self, store: TenantStore) -> None:
+        """Add the platform tables a store provisioned by an older Trellis lacks; once per store and process.
+
+        Runs in a transaction of its own, before any request writes, so a record's write never
+        has to create a table (and a rolled-back write cannot leave a process believing it did).
+        """
+        key = (str(store.engine.url), store.schema)
+        if key in self._upgraded:
+            return
+        with store.engine.begin() as conn:
+            for table in platform_tables(store.schema):
+                table.create(conn, checkfirst=True)
+        self._upgraded.add(key)
 
     def drop(self, name: str, database: str | None = None) -> None:
         """Remove a store and everything in it (tenant deletion, the old copy after a move)."""

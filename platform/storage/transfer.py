@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Column, Connection, ForeignKey, MetaData, Table, bindparam, insert, inspect, select, text, update
 from sqlalchemy.types import JSON, Date, DateTime, Numeric, TypeEngine
 
+from trellis.metadata.fieldtypes import field_type
 from trellis.metadata.model import FieldDef, ObjectDef, live_documents, stored_as
 from trellis.metadata.validation import validate_object
 
@@ -153,7 +154,7 @@ def create_tables(conn: Connection, store: TenantStore, documents: list[dict[str
     tables = build_tables([ObjectDef.from_document(doc) for doc in stored], store.schema)
     for doc in stored:
         for entry in doc.get("archived_fields") or []:
-            if entry["field"].get("type") != "formula":  # an archived formula never had a column
+            if not field_type(entry["field"]["type"]).computed:  # an archived formula or rollup never had a column
                 tables[doc["api_name"]].append_column(_archived_column(entry, store.schema))
     if tables:
         for table in next(iter(tables.values())).metadata.sorted_tables:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from . import audit, auth, jobs, metadata, openapi, problems, records, tokens
+from . import audit, auth, automations, jobs, metadata, openapi, problems, records, tokens
+from . import stages as stage_routes
 
 
 def api_blueprint() -> Blueprint:
@@ -19,8 +20,10 @@ def api_blueprint() -> Blueprint:
     problems.register(bp)
     auth.register(bp)
     records.register(bp)
+    stage_routes.register(bp)
     metadata.register(bp)
     jobs.register(bp)
+    automations.register(bp)
     tokens.register(bp)
     audit.register(bp)
     openapi.register(bp)

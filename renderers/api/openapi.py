@@ -21,11 +21,13 @@ from trellis.platform.runtime import TenantRuntime
 
 from .auth import caller
 from .openapi_accounts import add_accounts
+from .openapi_automations import add_automations
 from .openapi_jobs import add_jobs
 from .openapi_metadata import add_metadata
 from .openapi_records import add_records
 from .openapi_responses import add_shared, problems
 from .payload import json_response
+from .stages import add_stage_history
 
 API_VERSION = "1"
 
@@ -70,8 +72,10 @@ def build_document(runtime: TenantRuntime) -> dict[str, Any]:
     assert plugin.converter is not None  # set by APISpec through init_spec
     add_shared(spec)
     add_records(spec, plugin.converter, runtime)
+    add_stage_history(spec, runtime)
     add_metadata(spec)
     add_jobs(spec)
+    add_automations(spec)
     add_accounts(spec)
     spec.path(path="/openapi.json", operations={"get": {
         "summary": "This document", "operationId": "openapi", "tags": ["metadata"],

@@ -15,10 +15,12 @@ from apispec import APISpec
 
 from trellis.metadata.validation import load_schema
 
+from .openapi_automations import automation_schema
 from .openapi_responses import problems, ref
 
 _FIELD, _OBJECT = "MetadataField", "MetadataObject"
-_CHANGEABLE_OBJECT_KEYS = ("api_name", "label", "plural_label", "description", "name_field")
+_CHANGEABLE_OBJECT_KEYS = ("api_name", "label", "plural_label", "description", "name_field", "layouts",
+                           "validation_rules", "automations")
 
 
 def add_metadata(spec: APISpec) -> None:
@@ -138,6 +140,7 @@ def _add_schemas(spec: APISpec) -> None:
     for key, definition in field["$defs"].items():
         spec.components.schema(f"{_FIELD}_{key}", _rewrite(definition))
     spec.components.schema(_FIELD, _rewrite(_field_variants(field)))
+    spec.components.schema("MetadataAutomation", automation_schema())
     spec.components.schema(_OBJECT, _rewrite(_plain(obj)))
     spec.components.schema("MetadataArchivedField", _rewrite(obj["properties"]["archived_fields"]["items"]))
     spec.components.schema("MetadataObjectChanges", {
@@ -223,4 +226,6 @@ def _rewrite(node: Any) -> Any:
             result["$ref"] = f"#/components/schemas/{_FIELD}_{pointer.removeprefix('/$defs/')}"
         elif document == "field.schema.json":
             result["$ref"] = f"#/components/schemas/{_FIELD}"
+        elif document == "automation.schema.json":
+            result["$ref"] = "#/components/schemas/MetadataAutomation"
     return result

@@ -8,6 +8,7 @@ from trellis.platform.core import Platform
 from trellis.tenants.demo import install_demo
 
 from .accounts import tokens, users
+from .automations import automations
 from .jobs import jobs, worker
 from .metadata import metadata
 from .tenants import tenants
@@ -35,6 +36,8 @@ def _serve(platform: Platform, host: str, port: int) -> None:
 
     click.echo(f"Serving Trellis on http://{host}:{port}/  (Ctrl+C to stop)")
     app = create_app(platform=platform)
+    if platform.settings.redis_url is None:  # embedded: this process runs the jobs, so it scans for due rules too
+        platform.automation.ticker.start()
     settle_heap()
     run_simple(host, port, app, threaded=True, use_reloader=False)
 
@@ -66,5 +69,5 @@ def serve(platform: Platform, host: str, port: int) -> None:
     _serve(platform, host, port)
 
 
-for group in (tenants, users, tokens, metadata, jobs, worker):
+for group in (tenants, users, tokens, metadata, jobs, worker, automations):
     main.add_command(group)

@@ -27,6 +27,7 @@ from .auth import init_auth, sign_in
 from .home import HomeView, ObjectLink
 from .i18n import LazyLabel, init_babel, language_tag
 from .jobs import JobsView
+from .kanban import KanbanView
 from .views import RecordView, endpoint_for
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -80,6 +81,7 @@ def build_tenant_app(platform: Platform, runtime: TenantRuntime) -> Flask:
     service = _service_factory(platform, runtime)
     for obj in runtime.objects.values():
         admin.add_view(RecordView(obj, runtime, service))
+    admin.add_view(KanbanView(runtime, service, endpoint_for))
     admin.add_view(JobsView(platform, tenant))
     return app
 

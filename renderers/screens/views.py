@@ -39,7 +39,9 @@ from .filters import RecordFilter, object_filters
 from .formdata import attach_problems, create_defaults, expected_version, form_to_record, record_to_form
 from .forms import form_class
 from .i18n import LazyLabel, language_tag
+from .layouts import FormLayouts
 from .lookups import RecordLoader, record_id
+from .stage_panels import StagePanels
 
 
 def endpoint_for(object_name: str) -> str:
@@ -47,7 +49,7 @@ def endpoint_for(object_name: str) -> str:
     return f"records_{object_name}"
 
 
-class RecordView(BaseModelView):
+class RecordView(StagePanels, FormLayouts, BaseModelView):
     """The screens of one object; ``model`` is its ``ObjectDef`` and rows are record dicts."""
 
     can_view_details = True

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from browsing import sign_in
+from playwright.sync_api import Page, expect
 
 from trellis.platform.core import Platform
 from trellis.platform.records.query import ListQuery
@@ -17,27 +16,7 @@ from trellis.tenants.demo import DemoLogin
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def page(browser: Browser, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Page]:
-    """A fresh browser context; on failure a screenshot is kept in the test's tmp_path (see conftest)."""
-    context = browser.new_context(locale="en-US")
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    report = getattr(request.node, "rep_call", None)
-    if report is not None and report.failed:
-        page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
-        print(f"screenshot of the failure: {tmp_path / 'failure.png'}")
-    context.close()
 
-
-def _sign_in(page: Page, base: str, demo: DemoLogin) -> None:
-    page.goto(f"{base}/records/contact/")
-    expect(page).to_have_url(re.compile(r"/login\?next="))
-    page.get_by_label("Email").fill(demo.email)
-    page.get_by_label("Password").fill(demo.password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{base}/records/contact/")
 
 
 def _choose_lookup(page: Page, field: str, typed: str, title: str) -> None:
@@ -51,7 +30,7 @@ def _choose_lookup(page: Page, field: str, typed: str, title: str) -> None:
 def test_create_find_open_and_edit_a_contact(page: Page, live_server: str, demo: DemoLogin,
                                              platform: Platform) -> None:
     base = f"{live_server}/t/{demo.tenant}"
-    _sign_in(page, base, demo)
+    sign_in(page, f"{base}/records/contact/", demo)
 
     page.get_by_role("link", name="Create").click()
     page.get_by_label("Full name").fill("Hedy Lamarr")

@@ -177,7 +177,8 @@ def test_checking_takes_one_pass_over_the_tree():
 
 
 def test_every_field_type_of_the_catalog_is_mapped_or_refused_by_name():
-    assert set(FIELD_TYPES) | {"multi_picklist", "formula"} == set(CATALOG)  # formulas: trellis.metadata.formulas
+    # formulas and rollups stand in by their result type: trellis.metadata.formulas and trellis.metadata.rollups
+    assert set(FIELD_TYPES) | {"multi_picklist", "formula", "rollup"} == set(CATALOG)
 
 
 ALPHABET = st.sampled_from(list('abcdeIFNOTANDORIN()",.+-*/&=<>!\' 0123456789_\n') + ["amount", "account.", "BLANK",

@@ -27,6 +27,7 @@ def field(kind: str, **options) -> dict:
 
 ACCEPTED = [
     (field("formula", expression="1"), None),
+    (field("rollup", child_object="line", via="deal", function="count"), None),
     (field("text"), "a" * 255),
     (field("text", max_length=3), "abc"),
     (field("long_text"), "a" * 100_000),
@@ -61,6 +62,7 @@ REFUSED = [
     (field("text", max_length=3), "abcd", "shorten it to at most 3"),
     (field("text"), 5, "put it in quotes"),
     (field("formula", expression="1"), 5, "computed from its expression"),
+    (field("rollup", child_object="line", via="deal", function="count"), 5, "computed from child records"),
     (field("integer"), 3.5, "not a whole number"),
     (field("integer"), "7", "without quotes"),
     (field("integer"), True, "not a number"),

@@ -17,7 +17,11 @@ from trellis.metadata.fieldtypes import CATALOG
 from trellis.metadata.validation import FIELD_TYPES, Problem, load_schema, validate_field, validate_object
 
 ACCOUNT = {"api_name": "account", "label": "Account", "fields": [{"api_name": "name", "label": "Name", "type": "text"}]}
-KNOWN = {"account": ACCOUNT}
+#: Line items of a deal, which the deal's rollup adds up.
+LINE = {"api_name": "line", "label": "Line", "fields": [
+    {"api_name": "deal", "label": "Deal", "type": "lookup", "target": "deal"},
+    {"api_name": "price", "label": "Price", "type": "currency"}]}
+KNOWN = {"account": ACCOUNT, "line": LINE}
 
 #: One field of every type in the catalog, each with settings an admin would really use.
 EVERY_TYPE = [
@@ -40,6 +44,8 @@ EVERY_TYPE = [
     {"api_name": "account", "label": "Account", "type": "lookup", "target": "account", "on_delete": "restrict"},
     {"api_name": "number", "label": "Number", "type": "autonumber", "format": "DEAL-{0000}", "start": 100},
     {"api_name": "age", "label": "Age", "type": "formula", "expression": "DAYS_BETWEEN(created_at, TODAY())"},
+    {"api_name": "total", "label": "Total", "type": "rollup", "child_object": "line", "via": "deal", "function": "sum",
+     "field": "price", "filter": "price > 0"},
 ]
 
 
@@ -59,8 +65,8 @@ def assert_sentences(problems: list[Problem]) -> None:
                              problem.message), problem
 
 
-def test_the_catalog_and_the_schema_agree_on_seventeen_types() -> None:
-    assert len(CATALOG) == 17
+def test_the_catalog_and_the_schema_agree_on_eighteen_types() -> None:
+    assert len(CATALOG) == 18
     assert set(FIELD_TYPES) == set(CATALOG) == {field["type"] for field in EVERY_TYPE}
 
 

@@ -16,17 +16,18 @@ from trellis.tenants.demo import DemoLogin
 def test_revisions_diff_and_a_rollback_from_the_terminal(platform: Platform, settings: Settings, demo: DemoLogin,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cli_root, "Platform", lambda: Platform(settings))
+    installed = platform.runtime(demo.tenant).revision.number  # the demo's own revisions
     editor = platform.editor(platform.runtime(demo.tenant), Actor(user_id=None))
     editor.add_field("deal", {"api_name": "region", "label": "Region", "type": "text"})
     run = CliRunner().invoke
     log = run(trellis_cli, ["metadata", "revisions", demo.tenant])
     assert log.exit_code == 0 and log.output.splitlines()[0].endswith("Added field deal.region")
-    diff = run(trellis_cli, ["metadata", "diff", demo.tenant, "3", "4"])
+    diff = run(trellis_cli, ["metadata", "diff", demo.tenant, str(installed), str(installed + 1)])
     assert diff.output.strip() == '{"op": "add_field", "object": "deal", "field": "region"}'
-    dry = run(trellis_cli, ["metadata", "rollback", demo.tenant, "3", "--dry-run"])
+    dry = run(trellis_cli, ["metadata", "rollback", demo.tenant, str(installed), "--dry-run"])
     assert dry.exit_code == 0 and "Archive deal.region" in dry.output and "nothing was changed" in dry.output
-    done = run(trellis_cli, ["metadata", "rollback", demo.tenant, "3"])
-    assert done.exit_code == 0 and "as revision 5" in done.output
+    done = run(trellis_cli, ["metadata", "rollback", demo.tenant, str(installed)])
+    assert done.exit_code == 0 and f"as revision {installed + 2}" in done.output
     refused = run(trellis_cli, ["metadata", "rollback", demo.tenant, "1"])
     assert refused.exit_code == 1 and "were created after revision 1" in refused.output
 

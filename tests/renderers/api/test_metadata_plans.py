@@ -92,6 +92,10 @@ def test_deleting_an_object_archives_it_and_restore_brings_its_records_back(clie
     deals = client.get(f"{api}/records/deal?limit=500", headers=auth).get_json()["data"]
     refused = client.delete(f"{api}/metadata/objects/account", headers=auth)
     assert refused.status_code == 422 and "contact.account" in refused.get_json()["errors"][0]["message"]
+    rolled_up = client.delete(f"{api}/metadata/objects/deal", headers=auth)  # the account's rollups read deals
+    assert rolled_up.status_code == 422 and "account.open_pipeline" in rolled_up.get_json()["errors"][0]["message"]
+    for rollup in ("open_pipeline", "deal_count"):
+        assert client.delete(f"{api}/metadata/objects/account/fields/{rollup}", headers=auth).status_code == 200
     archived = client.delete(f"{api}/metadata/objects/deal", headers=auth)
     assert archived.status_code == 200, archived.get_json()
     assert client.get(f"{api}/records/deal", headers=auth).status_code == 404
