@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, TypeGuard
 
-from flask import current_app, flash
+from flask import current_app, flash, request
 from flask_admin.helpers import get_form_data
 from flask_admin.model import BaseModelView
 from flask_babel import gettext
@@ -22,7 +22,7 @@ from wtforms.form import Form
 
 from trellis.metadata.model import ObjectDef
 from trellis.platform.errors import Conflict, InvalidInput, NotFound, TrellisError
-from trellis.platform.records.query import ListQuery
+from trellis.platform.records.query import ListQuery, Where, where_condition
 from trellis.platform.records.service import RecordService
 from trellis.platform.runtime import TenantRuntime
 
@@ -54,11 +54,13 @@ class RecordView(StagePanels, FormLayouts, BaseModelView):
 
     can_view_details = True
     details_template = "trellis/record_details.html"
+    list_template = "trellis/record_list.html"
     can_set_page_size = False
     page_size = 20
 
     def __init__(self, obj: ObjectDef, runtime: TenantRuntime, service: Callable[[], RecordService]) -> None:
         self.obj = obj
+        self.objects = runtime.objects
         self.service = service
         self.loaders = {f.api_name: RecordLoader(f.api_name, runtime.object(f.target), service)
                         for f in obj.fields if f.kind.widget == "lookup" and f.target in runtime.objects}
@@ -148,14 +150,19 @@ class RecordView(StagePanels, FormLayouts, BaseModelView):
         for index, _name, value in filters or []:
             flt = self._filters[index]
             conditions = flt.apply(conditions, flt.clean(value))
-        query = ListQuery(filters=conditions, search=search or None, sort=order, limit=size,
-                          offset=(page or 0) * size, with_total=True)
         try:
+            query = ListQuery(filters=conditions, search=search or None, sort=order, limit=size,
+                              offset=(page or 0) * size, with_total=True, where=self._where())
             result = self.service().list(self.obj.api_name, query)
         except InvalidInput as error:
             _flash_error(error)
             return 0, []
         return result.total or 0, self.with_titles(result.records)
+
+    def _where(self) -> Where | None:
+        """The list's condition box (the API's ``where=``), checked against the object; a mistake is flashed."""
+        text = request.args.get("where", "").strip()
+        return where_condition(text, self.obj, self.objects, current_user.id) if text else None
 
     def get_one(self, id: Any) -> dict[str, Any] | None:
         found = record_id(id)
