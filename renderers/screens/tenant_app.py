@@ -28,6 +28,7 @@ from .home import HomeView, ObjectLink
 from .i18n import LazyLabel, init_babel, language_tag
 from .jobs import JobsView
 from .kanban import KanbanView
+from .routing import LazyBuildRule
 from .views import RecordView, endpoint_for
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -63,6 +64,7 @@ def build_tenant_app(platform: Platform, runtime: TenantRuntime) -> Flask:
     """A fresh Flask app serving the screens of ``runtime``'s tenant at its revision."""
     tenant = runtime.tenant
     app = Flask(__name__, template_folder=str(TEMPLATES), static_folder=None)
+    app.url_rule_class = LazyBuildRule
     app.jinja_options = {**app.jinja_options, "bytecode_cache": COMPILED_TEMPLATES}
     app.config.update(
         SECRET_KEY=platform.settings.secret_key,
