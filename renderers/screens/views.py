@@ -76,18 +76,40 @@ class RecordView(StagePanels, FormLayouts, BaseModelView):
         name = LazyLabel(lambda: obj.plural_title(language_tag()))
         super().__init__(obj, name=name, endpoint=endpoint_for(obj.api_name), url=f"/records/{obj.api_name}")
 
-    # -- filters, built on first use ---------------------------------------------
+    # -- filters and forms, built on first use -----------------------------------
 
     def _refresh_filters_cache(self) -> None:
         """Deferred: a tenant's app is rebuilt after every configuration change, and building every
         object's filters up front (a few thousand on a wide tenant) was a third of the first screen's
         wait. The first request that reads them builds them (``__getattr__``)."""
 
+    def _refresh_cache(self) -> None:
+        self._refreshing = True  # see __getattr__
+        try:
+            super()._refresh_cache()
+        finally:
+            self._refreshing = False
+
+    def _refresh_forms_cache(self) -> None:
+        """flask-admin's, except that the create and edit form classes (a form field per field of the
+        object) are also built on first use: a page shows one form of one object."""
+        self._form_ajax_refs = self._process_ajax_references()
+        self.form_widget_args = self.form_widget_args or {}
+        self._delete_form_class = self.get_delete_form()
+        self._action_form_class = self.get_action_form()
+        self.column_editable_list = {}
+
     def __getattr__(self, name: str) -> Any:
         if name in ("_filters", "_filter_groups", "_filter_args"):
             self.column_filters = object_filters(self.obj)
             super()._refresh_filters_cache()
             return self.__dict__[name]
+        if name in ("_create_form_class", "_edit_form_class"):
+            if self.__dict__.get("_refreshing"):  # flask-admin checks them against form rules, which we do not use
+                return Form
+            form = self.get_create_form() if name == "_create_form_class" else self.get_edit_form()
+            setattr(self, name, form)
+            return form
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     # -- access ---------------------------------------------------------------
