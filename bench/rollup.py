@@ -73,7 +73,7 @@ def run(rows: int, repeat: int) -> Iterator[tuple[str, float, str]]:
         expected[:] = [r["id"] for r in records[:50]]
 
     through_core()
-    assert len(expected) == 50, "the threshold should leave at least a page of accounts"
+    assert expected, "the threshold should leave some accounts (a page of 50 from 6,000 rows up)"
     service_ms, core_ms = _interleaved(through_service, through_core, repeat)
     yield "rollup_rows", rows, ""
     yield "rollup_parents", parents, ""
