@@ -16,13 +16,13 @@ platform's automation runtime evaluates; it never runs text that did not check.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from .expressions import FIELD_TYPES, SYSTEM_TYPES, Checked, ExpressionError, ExprType, Scope, check, parse
 from .formulas import formulas_of
+from .memo import MetadataMemo
 from .model import ObjectDef, with_ids
 
 #: Triggers that fire on a record change (the others fire from the periodic scan).
@@ -75,7 +75,13 @@ def automation_problems(doc: Mapping[str, Any], known_objects: Mapping[str, Mapp
     return _compile(doc.get("automations") or [], obj, objects)[1]
 
 
-_CACHE: OrderedDict[int, tuple[ObjectDef, Mapping[str, ObjectDef], list[Rule]]] = OrderedDict()
+def _checked_rules(obj: ObjectDef, objects: Mapping[str, ObjectDef], document: Mapping[str, Any]) -> list[Rule]:
+    compiled = _compile(document.get("automations") or [], obj, objects)
+    return [rule for index, rule in enumerate(compiled[0])
+            if not any(path.startswith(f"$.automations[{index}]") for path, _ in compiled[1])]
+
+
+_rules = MetadataMemo(_checked_rules)
 
 
 def rules_of(obj: ObjectDef, document: Mapping[str, Any], objects: Mapping[str, ObjectDef]) -> list[Rule]:
@@ -83,16 +89,7 @@ def rules_of(obj: ObjectDef, document: Mapping[str, Any], objects: Mapping[str, 
 
     A rule that stopped checking (a later change broke it) is left out; it was valid when saved.
     """
-    hit = _CACHE.get(id(obj))
-    if hit is not None and hit[0] is obj and hit[1] is objects:
-        return hit[2]
-    compiled = _compile(document.get("automations") or [], obj, objects)
-    rules = [rule for index, rule in enumerate(compiled[0])
-             if not any(path.startswith(f"$.automations[{index}]") for path, _ in compiled[1])]
-    _CACHE[id(obj)] = (obj, objects, rules)
-    if len(_CACHE) > 512:
-        _CACHE.popitem(last=False)
-    return rules
+    return _rules(obj, objects, document)
 
 
 def _compile(docs: list[Mapping[str, Any]], obj: ObjectDef,

@@ -9,11 +9,11 @@ formula's value is always computed by the database from stored columns.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 
 from .expressions import Checked, Expression, ExpressionError, ExprType, FieldRef, Node, Scope, check, children, parse
+from .memo import MetadataMemo
 from .model import ObjectDef
 from .rollups import Rollup, rollups_of, with_stand_ins
 
@@ -79,23 +79,9 @@ def check_formulas(obj: ObjectDef, objects: Mapping[str, ObjectDef]) -> tuple[Fo
     return Formulas(checked, current, rollups_of(obj, objects)), problems
 
 
-_CACHE: OrderedDict[tuple[int, int], tuple[ObjectDef, Mapping[str, ObjectDef], Formulas]] = OrderedDict()
-_CACHE_SIZE = 512
-
-
-def formulas_of(obj: ObjectDef, objects: Mapping[str, ObjectDef]) -> Formulas:
-    """``check_formulas`` remembered for the same (immutable) metadata objects, as a compiled runtime holds
-    them, so a request does not parse and check every formula again; problems were refused when saved."""
-    key = (id(obj), id(objects))
-    hit = _CACHE.get(key)
-    if hit is not None and hit[0] is obj and hit[1] is objects:  # the ids are of these very objects
-        _CACHE.move_to_end(key)
-        return hit[2]
-    formulas = check_formulas(obj, objects)[0]
-    _CACHE[key] = (obj, objects, formulas)
-    if len(_CACHE) > _CACHE_SIZE:
-        _CACHE.popitem(last=False)
-    return formulas
+#: ``check_formulas`` remembered for the same (immutable) metadata objects, as a compiled runtime holds them,
+#: so a request does not parse and check every formula again; problems were refused when saved.
+formulas_of: MetadataMemo[Formulas] = MetadataMemo(lambda obj, objects: check_formulas(obj, objects)[0])
 
 
 def _stand_in(obj: ObjectDef, name: str, kind: ExprType) -> ObjectDef:

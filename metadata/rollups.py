@@ -11,12 +11,12 @@ lookup paths from it), not the child's own formulas or rollups.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 from .expressions import Checked, ExpressionError, ExprType, FieldRef, Node, Scope, check, children, parse
+from .memo import MetadataMemo
 from .model import FieldDef, ObjectDef, is_live, live_documents, with_ids
 
 FUNCTIONS = ("count", "sum", "min", "max", "avg")
@@ -121,25 +121,17 @@ def rollup_problems(doc: Mapping[str, Any], objects: Mapping[str, ObjectDef]) ->
     return problems
 
 
-def rollups_of(obj: ObjectDef, objects: Mapping[str, ObjectDef]) -> dict[str, Rollup]:
-    """The rollups of ``obj`` that check, remembered for the same (immutable) metadata objects; one that does
-    not check is left out (the query engine reads it as blank rather than failing the list)."""
-    key = (id(obj), id(objects))
-    hit = _CACHE.get(key)
-    if hit is not None and hit[0] is obj and hit[1] is objects:
-        _CACHE.move_to_end(key)
-        return hit[2]
+def _checked_rollups(obj: ObjectDef, objects: Mapping[str, ObjectDef]) -> dict[str, Rollup]:
     found = {}
     for field in obj.fields:
         if field.type == "rollup" and (rollup := check_rollup(field, obj.api_name, objects)[0]) is not None:
             found[field.api_name] = rollup
-    _CACHE[key] = (obj, objects, found)
-    if len(_CACHE) > 512:
-        _CACHE.popitem(last=False)
     return found
 
 
-_CACHE: OrderedDict[tuple[int, int], tuple[ObjectDef, Mapping[str, ObjectDef], dict[str, Rollup]]] = OrderedDict()
+#: The rollups of an object that check, remembered per revision; one that does not check is left out
+#: (the query engine reads it as blank rather than failing the list).
+rollups_of: MetadataMemo[dict[str, Rollup]] = MetadataMemo(_checked_rollups)
 
 
 def with_stand_ins(obj: ObjectDef, objects: Mapping[str, ObjectDef]) -> ObjectDef:
