@@ -48,7 +48,7 @@ class Stores:
         self._databases: dict[str, Engine] = {settings.database_names[0]: self.control}
         self._lock = threading.Lock()
         #: Stores whose platform tables this process has made sure of (see ``upgrade``).
-        self._upgraded: set[tuple[str, str | None]] = set()
+        self._upgraded: set[tuple[Engine, str | None]] = set()
 
     def tenant(self, name: str, database: str | None = None) -> TenantStore:
         """The store named ``name`` (see ``store_name``), in ``database`` or where the registry places it."""
@@ -103,7 +103,7 @@ class Stores:
         Runs in a transaction of its own, before any request writes, so a record's write never
         has to create a table (and a rolled-back write cannot leave a process believing it did).
         """
-        key = (str(store.engine.url), store.schema)
+        key = (store.engine, store.schema)  # engines live as long as the process: no URL rendering per request
         if key in self._upgraded:
             return
         with store.engine.begin() as conn:
