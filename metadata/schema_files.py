@@ -42,7 +42,7 @@ NUMBER_TYPES = ("integer", "decimal", "currency", "percent")
 @cache
 def validator(name: str) -> Draft202012Validator:
     """A validator whose registry resolves the $refs between our schemas by their $id."""
-    schemas = [read_schema(other) for other in ("object", "field", "automation")]
+    schemas = [read_schema(path.name.removesuffix(".schema.json")) for path in sorted(SCHEMA_DIR.glob("*.schema.json"))]
     registry = Registry().with_resources((schema["$id"], Resource.from_contents(schema)) for schema in schemas)
     return Draft202012Validator(read_schema(name), registry=registry, format_checker=FORMATS)
 

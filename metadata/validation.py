@@ -168,7 +168,7 @@ def _message(error: ValidationError) -> str:
     return f"{what} must be {_expectation(error.schema)}."
 
 
-def _schema_problems(doc: dict, schema: str) -> tuple[list[Problem], list[tuple]]:
+def schema_problems(doc: dict, schema: str) -> tuple[list[Problem], list[tuple]]:
     """Translated problems, and the paths they sit at, so later rules can skip settings already wrong."""
     problems, paths = [], []
     for error in validator(schema).iter_errors(doc):
@@ -295,7 +295,7 @@ def _same_id(first: object, second: Mapping) -> bool:
     return isinstance(first, Mapping) and first.get("id") is not None and first.get("id") == second.get("id")
 
 
-def _finish(problems: list[Problem]) -> list[Problem]:
+def finish(problems: list[Problem]) -> list[Problem]:
     """Keep the first problem per path, in document order (fields[2] before fields[10])."""
     first: dict[str, Problem] = {}
     for problem in problems:
@@ -331,7 +331,7 @@ def validate_object(doc: object, *, known_objects: Mapping[str, Mapping] = _NO_O
     """
     if not isinstance(doc, dict):
         return _not_a_dict(doc, "An object", "api_name, label and fields")
-    problems, wrong = _schema_problems(doc, "object")
+    problems, wrong = schema_problems(doc, "object")
     name = doc.get("api_name")
     if isinstance(name, str) and (problem := names.api_name_problem(name, kind="object")):
         problems.append(Problem("$.api_name", problem))
@@ -356,7 +356,7 @@ def validate_object(doc: object, *, known_objects: Mapping[str, Mapping] = _NO_O
         problems += [Problem(path, message) for path, message in automation_problems(doc, known_objects)]
         problems += [Problem(path, message) for path, message in object_rollup_problems(doc, known_objects)]
         problems += [Problem(path, message) for path, message in object_rule_problems(doc, known_objects)]
-    return _finish(problems)
+    return finish(problems)
 
 
 def validate_field(doc: object, *, object_doc: Mapping, known_objects: Mapping[str, Mapping] = _NO_OBJECTS,
@@ -367,7 +367,7 @@ def validate_field(doc: object, *, object_doc: Mapping, known_objects: Mapping[s
     """
     if not isinstance(doc, dict):
         return _not_a_dict(doc, "A field", "api_name, label and type")
-    problems, wrong = _schema_problems(doc, "field")
+    problems, wrong = schema_problems(doc, "field")
     siblings = [field for field in object_doc.get("fields") or [] if isinstance(field, Mapping)]
     if any(field.get("api_name") == doc.get("api_name") and not _same_id(field, doc) for field in siblings):
         problems.append(Problem("$.api_name", _clash(doc["api_name"])))
@@ -379,7 +379,7 @@ def validate_field(doc: object, *, object_doc: Mapping, known_objects: Mapping[s
         problems += [Problem(path, message) for path, message in new_field_problems(doc, object_doc)]
         problems += [Problem(p, m) for p, m in field_rollup_problems(doc, object_doc, known_objects)]
         problems += [Problem(p, m) for p, m in field_rule_problems(doc, object_doc, known_objects)]
-    return _finish(problems)
+    return finish(problems)
 
 
 def _formulas_with(doc: dict, object_doc: Mapping, known_objects: Mapping[str, Mapping]) -> list[Problem]:

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table
 
+from trellis.metadata import definitions as kinds
 from trellis.metadata.diff import STORAGE_KEYS, diff_objects
 from trellis.metadata.layouts import without_field
 from trellis.metadata.model import COMMON_KEYS, ObjectDef, is_live, live_documents, new_id, stored_as, with_ids
@@ -191,8 +192,9 @@ class MetadataEditor:
 
     def rollback(self, number: int) -> int:
         """Make revision ``number``'s configuration current again, as a new revision that loses nothing."""
-        documents = rollback_documents(self._all(), self.revision(number).documents, number, self.actor.user_id)
-        return self._save(documents, f"Rolled back to revision {number}")
+        target = self.revision(number)
+        documents = rollback_documents(self._all(), target.documents, number, self.actor.user_id)
+        return self._save(documents, f"Rolled back to revision {number}", target.definitions)
 
     def archived_objects(self) -> list[dict[str, Any]]:
         return [copy.deepcopy(doc) for doc in self.runtime.revision.documents if not is_live(doc)]
@@ -233,14 +235,19 @@ class MetadataEditor:
     def _replace(self, name: str, doc: dict[str, Any], summary: str) -> int:
         return self._save([doc if d["id"] == doc["id"] else d for d in self._all()], summary)
 
-    def _save(self, documents: list[dict[str, Any]], summary: str) -> int:
+    def _save(self, documents: list[dict[str, Any]], summary: str,
+              definitions: kinds.Definitions | None = None) -> int:
+        """A new revision of these object documents (and ``definitions``, when they change too)."""
         old = self.runtime
+        definitions = old.revision.definitions if definitions is None else definitions
         documents = follow_renames(old.revision.documents, documents)  # rollups follow renamed children
         _raise_problems("This change breaks a rollup.", [Problem(*p) for p in broken_rollups(
             old.revision.documents, documents)])
         changes = diff_objects(old.revision.documents, documents)
         if not changes:
-            return old.revision.number
+            if definitions == old.revision.definitions:
+                return old.revision.number
+            return self._save_definitions(definitions, [{"op": "restore_definitions"}], summary)
         check_supported(changes)
         objects = _live_objects(documents)
         # Only a conversion on its own can be handed to a job: other changes would wait for it.
@@ -258,7 +265,7 @@ class MetadataEditor:
                 self.last_job = background.enqueue(documents, summary, old.revision.number, changes[0],
                                                    self.migration)
                 return old.revision.number
-            return self._commit(conn, documents, changes, objects, summary)
+            return self._commit(conn, documents, changes, objects, summary, definitions)
 
     def switch_prepared(self, documents: list[dict[str, Any]], summary: str) -> int:
         """Finish a change whose conversion a job has done: catch up, switch and record the revision."""
@@ -273,7 +280,7 @@ class MetadataEditor:
             raise Conflict("The configuration changed while you were editing. Reload and try again.")
 
     def _commit(self, conn: Connection, documents: list[dict[str, Any]], changes: list[dict[str, Any]],
-                objects: dict[str, ObjectDef], summary: str) -> int:
+                objects: dict[str, ObjectDef], summary: str, definitions: kinds.Definitions | None = None) -> int:
         """The DDL and the revision, in the caller's transaction."""
         old = self.runtime
         new_tables = build_tables(objects.values(), old.store.schema)
@@ -281,8 +288,63 @@ class MetadataEditor:
                     for d in (*old.revision.documents, *documents) if not is_live(d)}
         apply_changes(conn, old.store, old.objects, objects, old.tables, new_tables, changes, self.migration,
                       archived)
+        definitions = old.revision.definitions if definitions is None else definitions
         return revisions.append(conn, old.store, after=old.revision.number, documents=documents,
-                                changes=changes, author_id=self.actor.user_id, summary=summary)
+                                definitions=definitions, changes=changes, author_id=self.actor.user_id,
+                                summary=summary)
+
+    # -- definitions: roles, reports, dashboards… (no DDL) ---------------
+
+    def definitions(self, kind: str) -> dict[str, dict[str, Any]]:
+        """The definitions of one kind (``role`` or ``roles``), by api_name."""
+        return copy.deepcopy(self.runtime.revision.definitions.get(_kind(kind).name, {}))
+
+    def definition(self, kind: str, name: str) -> dict[str, Any]:
+        found = self.definitions(kind).get(name)
+        if found is None:
+            raise NotFound(f"There is no {_kind(kind).name} '{name}'.")
+        return found
+
+    def put_definition(self, kind: str, doc: Any, name: str | None = None) -> int:
+        """Create a definition, or replace the one called ``name`` (``doc`` may rename it); a new revision."""
+        found = _kind(kind)
+        current = copy.deepcopy(self.runtime.revision.definitions)
+        same_kind = current.setdefault(found.name, {})
+        existing = same_kind.pop(name, None) if name is not None else None
+        if name is not None and existing is None:
+            raise NotFound(f"There is no {found.name} '{name}'.")
+        if isinstance(doc, dict) and existing is None and doc.get("api_name") in same_kind:
+            _raise_problems(f"The {found.name} is not valid.", [Problem("$.api_name", (
+                f"Another {found.name} is already called '{doc['api_name']}'; choose another name, or change "
+                f"that one at /metadata/{found.plural}/{doc['api_name']}."))])
+        _raise_problems(f"The {found.name} is not valid.", kinds.validate_definition(
+            found, doc, objects=self.runtime.documents, definitions=current))
+        stored = kinds.stamped(found, doc, existing)
+        same_kind[stored["api_name"]] = stored
+        change = {"op": "put_definition", "kind": found.name, "id": stored["id"], "name": stored["api_name"]}
+        verb = "Created" if existing is None else "Changed"
+        return self._save_definitions(current, [change], f"{verb} {found.name} {stored['api_name']}")
+
+    def delete_definition(self, kind: str, name: str) -> int:
+        """Remove a definition; the revision log keeps it, so a rollback brings it back."""
+        found = _kind(kind)
+        current = copy.deepcopy(self.runtime.revision.definitions)
+        removed = current.get(found.name, {}).pop(name, None)
+        if removed is None:
+            raise NotFound(f"There is no {found.name} '{name}'.")
+        return self._save_definitions(current, [{"op": "delete_definition", "kind": found.name, "id": removed["id"],
+                                                 "name": name}], f"Deleted {found.name} {name}")
+
+    def _save_definitions(self, definitions: kinds.Definitions, changes: list[dict[str, Any]], summary: str) -> int:
+        """Definitions make no DDL: a dry run has nothing to plan, a change is one appended revision."""
+        old = self.runtime
+        if self.dry_run:
+            return old.revision.number
+        with old.store.engine.begin() as conn:
+            self._check_current(conn)
+            return revisions.append(conn, old.store, after=old.revision.number, documents=self._all(),
+                                    definitions=definitions, changes=changes, author_id=self.actor.user_id,
+                                    summary=summary)
 
 
 @dataclass(frozen=True)
@@ -293,6 +355,13 @@ class Background:
     min_rows: int
     #: Queues the conversion job: (documents, summary, from revision, change, migration) → job id.
     enqueue: Callable[[list[dict[str, Any]], str, int, dict[str, Any], Migration], int]
+
+
+def _kind(name: str) -> kinds.Kind:
+    found = kinds.kind_of(name)
+    if found is None:
+        raise NotFound(f"Trellis has no kind of configuration called '{name}'.")
+    return found
 
 
 def _live_objects(documents: list[dict[str, Any]]) -> dict[str, ObjectDef]:

@@ -7,12 +7,14 @@ rebuilt, diffed or exported on its own) and the list of changes it made.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.exc import IntegrityError
+
+from trellis.metadata import definitions as kinds
 
 from .errors import Conflict
 from .storage.stores import TenantStore
@@ -25,8 +27,11 @@ class Revision:
     created_at: datetime | None
     author_id: int | None
     summary: str
+    #: The object documents (archived ones included).
     documents: list[dict[str, Any]]
     changes: list[dict[str, Any]]
+    #: Roles, reports, dashboards… by kind and api_name (``metadata/definitions.py``).
+    definitions: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
 
 def current_number(conn: Connection, store: TenantStore) -> int:
@@ -42,8 +47,9 @@ def load(conn: Connection, store: TenantStore, number: int | None = None) -> Rev
     row = conn.execute(select(revisions).where(revisions.c.number == number)).mappings().first()
     if row is None:
         return Revision(0, None, None, "Empty configuration", [], [])
+    objects, definitions = kinds.split(row["documents"])
     return Revision(row["number"], row["created_at"], row["author_id"], row["summary"],
-                    list(row["documents"]), list(row["changes"]))
+                    objects, list(row["changes"]), definitions)
 
 
 def history(conn: Connection, store: TenantStore) -> list[Revision]:
@@ -56,8 +62,9 @@ def history(conn: Connection, store: TenantStore) -> list[Revision]:
 
 
 def append(conn: Connection, store: TenantStore, *, after: int, documents: list[dict[str, Any]],
-           changes: list[dict[str, Any]], author_id: int | None, summary: str) -> int:
-    """Record revision ``after + 1`` inside the caller's transaction.
+           definitions: kinds.Definitions, changes: list[dict[str, Any]], author_id: int | None,
+           summary: str) -> int:
+    """Record revision ``after + 1`` (its object documents and definitions) inside the caller's transaction.
 
     Two admins saving at once both try to write the same number; the primary
     key lets exactly one win and the other gets a conflict to retry.
@@ -67,7 +74,8 @@ def append(conn: Connection, store: TenantStore, *, after: int, documents: list[
     try:
         with conn.begin_nested():
             conn.execute(insert(revisions).values(
-                number=number, author_id=author_id, summary=summary, documents=documents, changes=changes))
+                number=number, author_id=author_id, summary=summary, documents=kinds.join(documents, definitions),
+                changes=changes))
     except IntegrityError:
         raise Conflict("Someone else changed the configuration at the same time. Reload and try again.") from None
     return number

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 from marshmallow import Schema
 from sqlalchemy import Table
@@ -72,6 +73,10 @@ class TenantRuntime:
     def documents(self) -> dict[str, dict]:
         """The documents of the objects in use, by name (archived objects are the editor's business)."""
         return {doc["api_name"]: doc for doc in live_documents(self.revision.documents)}
+
+    def definitions(self, kind: str) -> Mapping[str, dict[str, Any]]:
+        """This revision's definitions of one kind (``role``, ``report``…) by api_name; read-only by convention."""
+        return self.revision.definitions.get(kind, {})
 
     def _schema(self, name: str, kind: str, build: Callable[[ObjectDef], type[Schema]]) -> Schema:
         key = (name, kind)

@@ -84,7 +84,8 @@ def _restore_moved(path: Path, store: TenantStore, source: str) -> None:
     with zipfile.ZipFile(path) as archive, store.engine.begin() as conn:
         restore_store(archive, conn, store)
         newest = revisions.load(conn, store)
-        revisions.append(conn, store, after=newest.number, documents=newest.documents, changes=[],
+        revisions.append(conn, store, after=newest.number, documents=newest.documents,
+                         definitions=newest.definitions, changes=[],
                          author_id=None, summary=f"Moved from database {source} to {store.database}")
 
 

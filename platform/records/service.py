@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import Connection, Select, Table, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Select, Table, delete, func, insert, select, true, update
 from sqlalchemy.exc import IntegrityError
 
 from trellis.metadata.formulas import formulas_of
@@ -82,6 +82,16 @@ class RecordService:
         with self.runtime.store.engine.connect() as conn:
             rows = conn.execute(select(table.c.id, column).where(table.c.id.in_(ids))).all()
         return {row[0]: str(row[1]) if row[1] is not None else f"#{row[0]}" for row in rows}
+
+    def read_source(self, object_name: str) -> tuple[ObjectDef, Source, ColumnElement[bool]]:
+        """What this actor may read of an object, for queries built outside this service (reports, exports):
+        its source (formulas and rollups compiled) and the record-level predicate every read must add."""
+        obj, table = self._object(object_name)
+        return obj, self._source(obj, table), true()
+
+    def readable_fields(self, object_name: str) -> list[str]:
+        """The fields this actor may see, in the object's order (field-level security hides the rest)."""
+        return [field.api_name for field in self.runtime.object(object_name).fields]
 
     # -- writes -----------------------------------------------------------
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from flask import Blueprint, Response, request, url_for
 
+from trellis.metadata.definitions import KINDS
 from trellis.platform.configuration import MetadataEditor
 from trellis.platform.errors import Forbidden, NotFound
 from trellis.platform.storage.plan import Migration
@@ -151,7 +152,8 @@ def get_revision(number: int) -> Response:
     """One revision whole: its documents, changes, author and time."""
     editor = _editor()
     revision = editor.revision(number)
-    return _answer({**_revision_summary(revision), "documents": revision.documents}, _revision(editor))
+    return _answer({**_revision_summary(revision), "documents": revision.documents,
+                    "definitions": revision.definitions}, _revision(editor))
 
 
 def diff_revisions(number: int, other: int) -> Response:
@@ -167,9 +169,52 @@ def rollback(number: int) -> Response:
     return _planned(editor) if editor.dry_run or editor.last_job else _answer(_editor().objects(), changed, editor)
 
 
+def list_definitions(kind: str) -> Response:
+    """Every role, report, dashboard… of the configuration (``kind`` is the plural, as in the URL)."""
+    editor = _editor()
+    return _answer(list(editor.definitions(kind).values()), _revision(editor))
+
+
+def create_definition(kind: str) -> Response:
+    body = json_object()
+    editor = _editor(body)
+    number = editor.put_definition(kind, body)
+    if editor.dry_run:
+        return _planned(editor)
+    location = url_for(".get_definition", kind=kind, name=body["api_name"])
+    return _answer(_editor().definition(kind, body["api_name"]), number, editor, status=201,
+                   headers={"Location": location})
+
+
+def get_definition(kind: str, name: str) -> Response:
+    editor = _editor()
+    return _answer(editor.definition(kind, name), _revision(editor))
+
+
+def replace_definition(kind: str, name: str) -> Response:
+    """PUT the whole definition; a different ``api_name`` renames it (its id stays)."""
+    _editor().definition(kind, name)  # an unknown one is a 404 before the body is judged
+    body = json_object()
+    editor = _editor(body)
+    number = editor.put_definition(kind, body, name)
+    if editor.dry_run:
+        return _planned(editor)
+    return _answer(_editor().definition(kind, body["api_name"]), number, editor)
+
+
+def delete_definition(kind: str, name: str) -> Response:
+    editor = _editor()
+    number = editor.delete_definition(kind, name)
+    return _planned(editor) if editor.dry_run else _answer(list(_editor().definitions(kind).values()), number, editor)
+
+
 def _revision_summary(revision: Any) -> dict[str, Any]:
     return {"number": revision.number, "created_at": _utc(revision.created_at), "author_id": revision.author_id,
             "summary": revision.summary, "changes": revision.changes}
+
+
+#: The URL word of each kind of definition (/metadata/roles, /metadata/reports…).
+KIND_PLURALS = [kind.plural for kind in KINDS.values()]
 
 
 def register(bp: Blueprint) -> None:
@@ -189,6 +234,13 @@ def register(bp: Blueprint) -> None:
     bp.add_url_rule(one + "/archived-fields", view_func=list_archived_fields, methods=["GET"])
     bp.add_url_rule(one + "/archived-fields/<field_id>/restore", view_func=restore_field, methods=["POST"])
     bp.add_url_rule(one + "/archived-fields/<field_id>", view_func=purge_field, methods=["DELETE"])
+    if KIND_PLURALS:
+        kinds, one = "/metadata/<any({}):kind>".format(",".join(sorted(KIND_PLURALS))), "/<name>"
+        bp.add_url_rule(kinds, view_func=list_definitions, methods=["GET"])
+        bp.add_url_rule(kinds, view_func=create_definition, methods=["POST"])
+        bp.add_url_rule(kinds + one, view_func=get_definition, methods=["GET"])
+        bp.add_url_rule(kinds + one, view_func=replace_definition, methods=["PUT"])
+        bp.add_url_rule(kinds + one, view_func=delete_definition, methods=["DELETE"])
     bp.add_url_rule("/metadata/revisions", view_func=list_revisions, methods=["GET"])
     bp.add_url_rule("/metadata/revisions/<int:number>", view_func=get_revision, methods=["GET"])
     bp.add_url_rule("/metadata/revisions/<int:number>/diff/<int:other>", view_func=diff_revisions, methods=["GET"])

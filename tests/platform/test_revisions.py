@@ -84,7 +84,8 @@ def test_revisions_are_appended_never_rewritten(crm: Crm) -> None:
     store = crm.runtime.store
     with store.engine.begin() as conn:
         with pytest.raises(Conflict, match="at the same time"):
-            revisions.append(conn, store, after=0, documents=[], changes=[], author_id=None, summary="again")
+            revisions.append(conn, store, after=0, documents=[], definitions={}, changes=[], author_id=None,
+                                 summary="again")
         assert revisions.load(conn, store, 1).summary == "Created object lead"
 
 
