@@ -13,10 +13,11 @@ import os
 import sys
 import tempfile
 
-from . import formula, list_records, rollup, schema, tenants
+from . import exports, formula, imports, list_records, permissions, reports, rollup, schema, tenants
 
 BENCHMARKS = {"list": list_records.run, "schema": schema.run, "tenants": tenants.run, "formula": formula.run,
-              "rollup": rollup.run}
+              "rollup": rollup.run, "exports": exports.run, "reports": reports.run, "import": imports.run,
+              "permissions": permissions.run}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -47,6 +47,10 @@ class Kind:
 
 #: Every kind of definition, by name. A new kind is one entry here and its schema file.
 KINDS: dict[str, Kind] = {kind.name: kind for kind in (
+    Kind("role", "roles", "rol", "trellis.metadata.roles:check"),
+    Kind("report", "reports", "rpt", "trellis.metadata.reports:check_report"),
+    Kind("dashboard", "dashboards", "dsh", "trellis.metadata.dashboards:check_dashboard"),
+    Kind("extension", "extensions", "ext", "trellis.platform.extensions.registry:check_extension"),
 )}
 
 

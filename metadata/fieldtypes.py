@@ -171,6 +171,22 @@ FORMULA_RESULTS: dict[str, FieldType] = {
 }
 
 
+#: Types that installed extensions add, named ``<extension>.<type>``; kept apart from the built-in ``CATALOG``
+#: because they come and go with installed packages, and a tenant may use one only once it enables it.
+EXTENSION_TYPES: dict[str, FieldType] = {}
+
+
 def field_type(name: str) -> FieldType:
-    """The catalog entry for ``name``; metadata validation guarantees it exists."""
-    return CATALOG[name]
+    """The catalog entry for ``name`` (built in or an extension's); metadata validation guarantees it exists."""
+    return CATALOG.get(name) or EXTENSION_TYPES[name]
+
+
+def is_known_type(name: str) -> bool:
+    return name in CATALOG or name in EXTENSION_TYPES
+
+
+def register(entry: FieldType) -> None:
+    """Add an installed extension's type to the catalog."""
+    if "." not in entry.name or EXTENSION_TYPES.get(entry.name, entry) != entry:
+        raise ValueError(f"{entry.name!r} is not an extension type name, or another type has it.")
+    EXTENSION_TYPES[entry.name] = entry

@@ -20,6 +20,7 @@ from jsonschema.exceptions import ValidationError
 
 from trellis.metadata import names
 from trellis.metadata.automations import automation_problems
+from trellis.metadata.fieldtypes import is_known_type
 from trellis.metadata.formulas import check_formulas
 from trellis.metadata.layouts import field_rule_problems, object_rule_problems
 from trellis.metadata.model import TITLE_TYPES, ObjectDef, with_ids
@@ -34,6 +35,7 @@ from trellis.metadata.schema_files import (
     type_options,
     validator,
 )
+from trellis.metadata.sharing import sharing_problems
 from trellis.metadata.value_checks import article, check_value, digits_problem, show
 
 __all__ = ["FIELD_TYPES", "Problem", "check_value", "load_schema", "validate_field", "validate_object"]
@@ -149,8 +151,9 @@ def _unknown_settings(error: ValidationError) -> list[Problem]:
 def _message(error: ValidationError) -> str:
     """Translate an error about one value, by the keyword that failed."""
     what, value, keyword = _subject(error), show(error.instance), error.validator
-    if keyword == "enum" and what == "type":
-        return f"{value} is not a field type. Use one of: {', '.join(FIELD_TYPES)}."
+    if keyword in ("enum", "anyOf") and what == "type":
+        return (f"{value} is not a field type. Use one of: {', '.join(FIELD_TYPES)}, or an enabled extension's "
+                "type as <extension>.<type>.")
     if keyword == "enum":
         return f"{value} is not a choice for {what}; use one of: {', '.join(error.validator_value)}."
     if keyword == "pattern" and what == "api_name":
@@ -195,8 +198,10 @@ _FORBIDDEN = {
     ("formula", "unique"): "A formula is computed on read and has no column to keep unique; remove unique.",
     ("formula", "indexed"): "A formula is computed on read and has no column to index; remove indexed.",
     ("formula", "default"): "A formula is computed from its expression, so remove default.",
+    ("formula", "tracked"): "A formula is computed on read and never changes by a write, so it has no history; "
+                            "remove tracked (track the fields it reads instead).",
     **{("rollup", flag): f"A rollup is computed from child records on read, so remove {flag}."
-       for flag in ("required", "unique", "indexed", "default")},
+       for flag in ("required", "unique", "indexed", "default", "tracked")},
 }
 
 
@@ -239,6 +244,9 @@ def _field_rules(field: Mapping, objects: list[str]) -> list[tuple[str, str]]:
         rules += _number_rules(field)
     if kind in ("picklist", "multi_picklist"):
         rules += _choice_rules(field)
+    if not is_known_type(kind):  # an extension's type (the schema checked its shape) whose package is not installed
+        rules.append(("type", f"{show(kind)} is no installed extension's field type; install the extension, "
+                      "or use another type."))
     if kind == "lookup" and field["target"] not in objects:
         rules.append(("target", _target_problem(field["target"], objects)))
     if "default" in field and kind != "autonumber" and (problem := check_value(field, field["default"])):
@@ -356,6 +364,7 @@ def validate_object(doc: object, *, known_objects: Mapping[str, Mapping] = _NO_O
         problems += [Problem(path, message) for path, message in automation_problems(doc, known_objects)]
         problems += [Problem(path, message) for path, message in object_rollup_problems(doc, known_objects)]
         problems += [Problem(path, message) for path, message in object_rule_problems(doc, known_objects)]
+        problems += [Problem(path, message) for path, message in sharing_problems(doc, known_objects)]
     return finish(problems)
 
 

@@ -11,7 +11,9 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from urllib.parse import urlsplit
 
-from trellis.metadata.fieldtypes import PHONE_PATTERN
+from marshmallow import ValidationError
+
+from trellis.metadata.fieldtypes import PHONE_PATTERN, field_type
 from trellis.metadata.schema_files import FORMATS, NUMBER_TYPES, setting
 from trellis.metadata.values import INT64_MAX, INT64_MIN
 
@@ -146,4 +148,16 @@ def check_value(field: Mapping, value: object) -> str | None:
     """
     if value is None and field["type"] != "boolean":
         return "A value is required; fill it in." if field.get("required") else None
-    return _CHECKS[field["type"]](field, value)
+    return _CHECKS.get(field["type"], _check_extension)(field, value)
+
+
+def _check_extension(field: Mapping, value: object) -> str | None:
+    """An extension's type: its own marshmallow field is the judge (the catalog has it once it is installed)."""
+    try:
+        field_type(field["type"]).make_field(field).deserialize(value)
+    except ValidationError as error:
+        messages = error.messages if isinstance(error.messages, list) else [str(error.messages)]
+        return f"{show(value)} is not valid here: {' '.join(map(str, messages))}"
+    except KeyError:
+        return None  # no such type installed: reported on the type itself
+    return None

@@ -52,6 +52,10 @@ class Settings:
     automation_rate_per_minute: int = 120
     #: Seconds between scans for time-based and scheduled rules in workers; 0 turns the scans off.
     automation_scan_s: float = 60.0
+    #: Folder for finished exports (``TRELLIS_EXPORTS_DIR``); None = ``exports`` in the data folder.
+    exports_dir: Path | None = None
+    #: Seconds an export file stays downloadable before it is deleted (``TRELLIS_EXPORT_TTL_S``).
+    export_ttl_s: float = 86400.0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -75,6 +79,8 @@ class Settings:
             automation_max_depth=int(env.get("TRELLIS_AUTOMATION_MAX_DEPTH") or 5),
             automation_rate_per_minute=int(env.get("TRELLIS_AUTOMATION_RATE") or 120),
             automation_scan_s=float(env.get("TRELLIS_AUTOMATION_SCAN_S") or 60),
+            exports_dir=Path(env["TRELLIS_EXPORTS_DIR"]).resolve() if env.get("TRELLIS_EXPORTS_DIR") else None,
+            export_ttl_s=float(env.get("TRELLIS_EXPORT_TTL_S") or 86400),
         )
 
     @property

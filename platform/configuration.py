@@ -23,10 +23,12 @@ from trellis.metadata.layouts import without_field
 from trellis.metadata.model import COMMON_KEYS, ObjectDef, is_live, live_documents, new_id, stored_as, with_ids
 from trellis.metadata.pipelines import archive_problems, follow_rename
 from trellis.metadata.rollups import broken_rollups, follow_renames
+from trellis.metadata.sharing import role_problems
 from trellis.metadata.validation import Problem, validate_field, validate_object
 
 from . import revisions
 from .errors import Conflict, FieldProblem, InvalidInput, NotFound
+from .extensions import registry as extensions
 from .records.service import Actor
 from .rollback import rollback_documents
 from .runtime import TenantRuntime
@@ -75,7 +77,8 @@ class MetadataEditor:
 
     def create_object(self, doc: Any) -> int:
         """Add a new object (with any fields it brings); returns the new revision number."""
-        _raise_problems("The object is not valid.", validate_object(doc, known_objects=self.runtime.documents))
+        _raise_problems("The object is not valid.", validate_object(doc, known_objects=self.runtime.documents)
+                        + self._sharing_role_problems(doc))
         _no_archive(doc)
         doc = with_ids(doc)
         return self._save([*self._all(), doc], f"Created object {doc['api_name']}")
@@ -96,7 +99,8 @@ class MetadataEditor:
             documents = [_retarget(d, name, new_name) for d in documents]
             updated = next(d for d in documents if d["id"] == current["id"])
         others = {d["api_name"]: d for d in documents if d["id"] != current["id"]}
-        _raise_problems("The object is not valid.", validate_object(updated, known_objects=others))
+        _raise_problems("The object is not valid.", validate_object(updated, known_objects=others)
+                        + self._sharing_role_problems(updated))
         return self._save(documents, f"Changed object {name}")
 
     def add_field(self, object_name: str, doc: Any) -> int:
@@ -235,6 +239,12 @@ class MetadataEditor:
     def _replace(self, name: str, doc: dict[str, Any], summary: str) -> int:
         return self._save([doc if d["id"] == doc["id"] else d for d in self._all()], summary)
 
+    def replace_all(self, documents: list[dict[str, Any]], definitions: kinds.Definitions, summary: str) -> int:
+        """A whole new set of object documents (archived ones included) and definitions as ONE revision: how a
+        template installs, upgrades and uninstalls. The caller validates the documents; planning, the rollup
+        checks and the dry run work as for any other change."""
+        return self._save(documents, summary, definitions)
+
     def _save(self, documents: list[dict[str, Any]], summary: str,
               definitions: kinds.Definitions | None = None) -> int:
         """A new revision of these object documents (and ``definitions``, when they change too)."""
@@ -244,6 +254,8 @@ class MetadataEditor:
         _raise_problems("This change breaks a rollup.", [Problem(*p) for p in broken_rollups(
             old.revision.documents, documents)])
         changes = diff_objects(old.revision.documents, documents)
+        _raise_problems("This change uses a field type of an extension that is not enabled.",
+                        extensions.type_problems(documents, definitions))
         if not changes:
             if definitions == old.revision.definitions:
                 return old.revision.number
@@ -293,6 +305,12 @@ class MetadataEditor:
                                 definitions=definitions, changes=changes, author_id=self.actor.user_id,
                                 summary=summary)
 
+    def _sharing_role_problems(self, doc: Any) -> list[Problem]:
+        """Sharing rules must name roles the tenant defines (the object's own checks cannot see them)."""
+        if not isinstance(doc, Mapping) or not isinstance(doc.get("sharing"), Mapping):
+            return []
+        return [Problem(path, message) for path, message in role_problems(doc, self.runtime.definitions("role"))]
+
     # -- definitions: roles, reports, dashboards… (no DDL) ---------------
 
     def definitions(self, kind: str) -> dict[str, dict[str, Any]]:
@@ -332,6 +350,7 @@ class MetadataEditor:
         removed = current.get(found.name, {}).pop(name, None)
         if removed is None:
             raise NotFound(f"There is no {found.name} '{name}'.")
+        _raise_problems(f"The {found.name} {name} is in use.", extensions.type_problems(self._all(), current))
         return self._save_definitions(current, [{"op": "delete_definition", "kind": found.name, "id": removed["id"],
                                                  "name": name}], f"Deleted {found.name} {name}")
 

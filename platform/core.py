@@ -20,6 +20,7 @@ from .configuration import Background, MetadataEditor
 from .controlplane.db import session_factory, upgrade
 from .controlplane.tables import Tenant
 from .errors import NotFound
+from .extensions import registry as extensions
 from .jobs import Jobs
 from .records.service import Actor, RecordService
 from .runtime import RuntimeCache, TenantRef, TenantRuntime
@@ -30,6 +31,7 @@ from .storage.stores import Stores
 class Platform:
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings.from_env()
+        extensions.installed()  # their field types join the catalog before any revision is compiled
         self.stores = Stores(self.settings)
         self._sessions = session_factory(self.stores.control)
         self._runtimes = RuntimeCache()

@@ -41,11 +41,13 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     app.extensions["trellis"] = platform
 
     from .api import api_blueprint
+    from .api.extensions import routes_blueprint as extension_routes
     from .api.operator import operator_blueprint
     from .gateway import mount_gateway
     from .screens import mount_screens
 
     app.register_blueprint(api_blueprint(), url_prefix="/t/<tenant>/api/v1")
+    app.register_blueprint(extension_routes(), url_prefix="/t/<tenant>/api/v1/x")
     app.register_blueprint(operator_blueprint(), url_prefix="/api/v1/tenants")
     app.wsgi_app = mount_screens(app.wsgi_app, platform)
     app.wsgi_app = mount_gateway(app.wsgi_app, platform)  # subdomains and tenant status, outermost

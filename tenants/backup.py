@@ -9,6 +9,7 @@ backend (SQLite files or PostgreSQL schemas):
 - ``members.json``: the tenant's people (email, name, locale, role, password hash), so a restored
   tenant can be signed into; a restore reuses an existing user with the same email;
 - ``stage_history.json``: every stage change of every record (``trellis_stage_history``), ids kept;
+- ``field_history.json``: every change of a tracked field (``trellis_field_history``), ids kept;
 - ``automation.json``: the automation run log and webhook delivery log (``runs``, ``deliveries``), ids kept;
 - ``records/<object>.jsonl``: every row of every record table, one JSON object a line, in id order,
   with the system columns and archived columns as the database has them.
@@ -33,7 +34,7 @@ from trellis.platform.controlplane.accounts import add_membership, find_user
 from trellis.platform.controlplane.tables import Membership, Tenant, User
 from trellis.platform.core import Platform
 from trellis.platform.errors import FieldProblem, InvalidInput
-from trellis.platform.records import stages
+from trellis.platform.records import history, stages
 from trellis.platform.runtime import TenantRef
 from trellis.platform.storage import transfer
 from trellis.platform.storage.stores import TenantStore
@@ -46,6 +47,7 @@ RECORDS = "records/"
 MEMBERS = "members.json"
 STAGE_HISTORY = "stage_history.json"
 AUTOMATION = "automation.json"
+FIELD_HISTORY = "field_history.json"
 
 
 def backup_tenant(platform: Platform, slug: str, path: str | Path, *, block_writes: bool = False) -> dict[str, Any]:
@@ -68,6 +70,7 @@ def backup_tenant(platform: Platform, slug: str, path: str | Path, *, block_writ
         archive.writestr(MEMBERS, _dumps(read_members(platform, slug)))
         archive.writestr(STAGE_HISTORY, _dumps(stages.read_history(conn, store)))
         archive.writestr(AUTOMATION, _dumps(automation_logs.read_logs(conn, store)))
+        archive.writestr(FIELD_HISTORY, _dumps(history.read_history(conn, store)))
         for name in transfer.record_tables(conn, store):
             with archive.open(f"{RECORDS}{name}.jsonl", "w") as member:
                 for batch in transfer.stream_rows(conn, store, name):
@@ -106,16 +109,19 @@ def restore_store(archive: zipfile.ZipFile, conn: Connection, store: TenantStore
                      lambda table: _jsonl(archive, tables[table]), tables)
     stages.restore_history(conn, store, _stage_history(archive))
     automation_logs.restore_logs(conn, store, _automation(archive))
+    history.restore_history(conn, store, _field_history(archive))
 
 
 def read_members(platform: Platform, slug: str) -> list[dict[str, Any]]:
     """The tenant's members as a backup keeps them, by email (ids differ between installations)."""
     with platform.control() as session:
-        rows = session.execute(select(User, Membership.role).join(Membership, Membership.user_id == User.id)
+        rows = session.execute(select(User, Membership.role, Membership.roles)
+                               .join(Membership, Membership.user_id == User.id)
                                .join(Tenant, Tenant.id == Membership.tenant_id)
                                .where(Tenant.slug == slug).order_by(User.email)).all()
         return [{"email": user.email, "name": user.name, "locale": user.locale, "role": role,
-                 "password_hash": user.password_hash, "is_active": user.is_active} for user, role in rows]
+                 "roles": list(roles or []), "password_hash": user.password_hash, "is_active": user.is_active}
+                for user, role, roles in rows]
 
 
 def restore_members(platform: Platform, ref: TenantRef, members: list[dict[str, Any]]) -> None:
@@ -132,7 +138,8 @@ def restore_members(platform: Platform, ref: TenantRef, members: list[dict[str, 
                 user = User(email=entry["email"], name=entry.get("name") or "", locale=entry.get("locale") or "en",
                             password_hash=entry.get("password_hash"), is_active=bool(entry.get("is_active", True)))
                 session.add(user)
-            add_membership(session, tenant, user, role=entry.get("role") or "member")
+            membership = add_membership(session, tenant, user, role=entry.get("role") or "member")
+            membership.roles = [name for name in entry.get("roles") or [] if isinstance(name, str)]
 
 
 def read_manifest(archive: zipfile.ZipFile) -> dict[str, Any]:
@@ -156,7 +163,8 @@ def archive_contents(path: str | Path) -> dict[str, Any]:
         records = {table: list(_jsonl(archive, member)) for table, member in _record_members(archive).items()}
         return {"manifest": manifest, "revisions": json.loads(archive.read("revisions.json")),
                 "sequences": json.loads(archive.read("sequences.json")), "members": _members(archive),
-                "records": records, "stage_history": _stage_history(archive), "automation": _automation(archive)}
+                "records": records, "stage_history": _stage_history(archive), "automation": _automation(archive),
+                "field_history": _field_history(archive)}
 
 
 def _members(archive: zipfile.ZipFile) -> list[dict[str, Any]]:
@@ -167,6 +175,11 @@ def _members(archive: zipfile.ZipFile) -> list[dict[str, Any]]:
 def _stage_history(archive: zipfile.ZipFile) -> list[dict[str, Any]]:
     """``stage_history.json``, or no moves for a backup made before stages were recorded."""
     return json.loads(archive.read(STAGE_HISTORY)) if STAGE_HISTORY in archive.namelist() else []
+
+
+def _field_history(archive: zipfile.ZipFile) -> list[dict[str, Any]]:
+    """``field_history.json``, or no changes for a backup made before fields were tracked."""
+    return json.loads(archive.read(FIELD_HISTORY)) if FIELD_HISTORY in archive.namelist() else []
 
 
 def _automation(archive: zipfile.ZipFile) -> dict[str, list[dict[str, Any]]]:

@@ -17,6 +17,7 @@ from trellis.platform.controlplane.accounts import add_membership, create_token,
 from trellis.platform.core import Platform
 from trellis.platform.errors import NotFound
 from trellis.platform.records.service import Actor
+from trellis.tenants.demo_reports import install_reports
 
 from .registry import create_tenant
 
@@ -91,3 +92,4 @@ def _install_sample(platform: Platform, slug: str, user_id: int, rng: random.Ran
         }
         # The deal layout requires a reason once a deal is lost (not drawn from rng: the sample stays the same).
         records.create("deal", {**deal, **({"lost_reason": "price"} if deal["stage"] == "lost" else {})})
+    install_reports(platform, slug, actor)

@@ -19,6 +19,7 @@ from trellis.metadata.model import ObjectDef
 
 from ..controlplane.accounts import queue_message
 from ..expressions import Context, evaluate
+from ..extensions import calls as extension_calls
 from ..jobs import JobContext, JobFailed, job_handler
 from ..jobs.runner import describe
 from ..records.service import RecordService
@@ -91,6 +92,11 @@ def _perform(ctx: JobContext, service: RecordService, rule: Rule, action: Action
             queue_message(session, texts["to"], texts["subject"], texts["body"])
     elif action.type == "webhook":
         webhooks.send(ctx, service, rule, action, record, run, index)
+    elif action.type == "extension_action":
+        qualified = f"{action.spec['extension']}.{action.spec['action']}"
+        extension_calls.run_action(ctx.platform, service.runtime, ctx.actor, rule.object, record["id"], qualified,
+                                   depth=service.depth)
+        return service.snapshot(rule.object, record["id"]) or record
     return record
 
 

@@ -26,6 +26,7 @@ from trellis.metadata.automations import Rule
 
 from ..controlplane.tables import Tenant
 from ..expressions import Context
+from ..extensions import jobs as extension_jobs
 from ..records.query import Filter, ListQuery, Where
 from ..records.service import Actor
 from . import runlog
@@ -50,7 +51,7 @@ def scan_tenant(platform: Platform, slug: str, now: datetime | None = None) -> i
         for rule in platform.automation.rules(runtime, name):
             if rule.on in ("time", "schedule"):
                 started += _scan_rule(platform, runtime, rule, now)
-    return started
+    return started + extension_jobs.start_due(platform, runtime, now)
 
 
 def _scan_rule(platform: Platform, runtime: TenantRuntime, rule: Rule, now: datetime) -> int:
@@ -88,11 +89,11 @@ def _due(runtime: TenantRuntime, rule: Rule, now: datetime) -> tuple[list[Filter
         is_date = name not in ("created_at", "updated_at") and runtime.object(rule.object).field(name).type == "date"
         threshold: date | datetime = (now - offset).date() if is_date else now - offset
         return [Filter(name, "lte", threshold.isoformat())], lambda record: str(record[name])[:60]
-    slot = _slot(trigger, now)
+    slot = schedule_slot(trigger, now)
     return [], lambda record: slot
 
 
-def _slot(trigger: dict[str, Any], now: datetime) -> str:
+def schedule_slot(trigger: dict[str, Any], now: datetime) -> str:
     """The schedule's current slot: the start of the ``every_minutes`` period, or the day of ``daily_at``."""
     if "every_minutes" in trigger:
         minutes = int(now.timestamp() // 60)

@@ -20,6 +20,7 @@ from trellis.platform.controlplane.tables import AuditEntry, User
 ACTIONS = (
     "sign_in", "sign_in_failed", "sign_out", "password_changed", "password_reset", "password_reset_requested",
     "token_created", "token_revoked", "token_used", "metadata_changed",
+    "permissions_changed",
 )
 MAX_PAGE = 200
 

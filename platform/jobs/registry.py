@@ -19,7 +19,9 @@ Handler = Callable[["JobContext"], Any]
 
 #: Modules of Trellis itself that register handlers.
 BUILTIN_MODULES = ("trellis.platform.jobs.diagnostics", "trellis.platform.conversion_job",
-                   "trellis.platform.automation.actions", "trellis.platform.automation.webhooks")
+                   "trellis.platform.imports.run", "trellis.platform.automation.actions",
+                   "trellis.platform.automation.webhooks", "trellis.platform.exports.job",
+                   "trellis.platform.extensions.jobs")
 
 _handlers: dict[str, Handler] = {}
 

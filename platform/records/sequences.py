@@ -21,19 +21,25 @@ _DIGITS = re.compile(r"\{(0+)\}")
 
 def next_autonumber(conn: Connection, store: TenantStore, object_name: str, field: FieldDef) -> str:
     """The next formatted value of an autonumber field, e.g. ``DEAL-0042``."""
+    return reserve_autonumbers(conn, store, object_name, field, 1)[0]
+
+
+def reserve_autonumbers(conn: Connection, store: TenantStore, object_name: str, field: FieldDef,
+                        count: int) -> list[str]:
+    """The next ``count`` formatted values, taken with one update of the counter (batch writes)."""
     _, sequences = system_tables(store.schema)
     name = f"{object_name}.{field.id}"
     bump = (update(sequences).where(sequences.c.name == name)
-            .values(last_value=sequences.c.last_value + 1).returning(sequences.c.last_value))
-    number = conn.execute(bump).scalar()
-    if number is None:
-        number = int(field.options.get("start", 1))
+            .values(last_value=sequences.c.last_value + count).returning(sequences.c.last_value))
+    last = conn.execute(bump).scalar()
+    if last is None:
+        last = int(field.options.get("start", 1)) + count - 1
         try:
             with conn.begin_nested():
-                conn.execute(insert(sequences).values(name=name, last_value=number))
+                conn.execute(insert(sequences).values(name=name, last_value=last))
         except IntegrityError:  # another writer created the counter first
-            number = conn.execute(bump).scalar()
-    return format_autonumber(field.options["format"], number)
+            last = conn.execute(bump).scalar()
+    return [format_autonumber(field.options["format"], number) for number in range(last - count + 1, last + 1)]
 
 
 def format_autonumber(pattern: str, number: int) -> str:

@@ -7,14 +7,14 @@ and optimistic concurrency hold the same way everywhere.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import ColumnElement, Connection, Select, Table, delete, func, insert, select, true, update
+from sqlalchemy import ColumnElement, Connection, Select, Table, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from trellis.metadata.formulas import formulas_of
@@ -24,7 +24,11 @@ from trellis.metadata.values import INT64_MAX, INT64_MIN
 from ..automation.events import RecordEvent, RecordListener
 from ..errors import Conflict, FieldProblem, InvalidInput, NotFound
 from ..expressions import Context
+from ..extensions import hooks
+from ..permissions.access import UNRESTRICTED, Unrestricted
 from ..runtime import TenantRuntime
+from .batch import RowResult, create_many
+from .history import forget_changes, track_changes
 from .query import ListQuery, Page, Source, build_select, encode_cursor, formula_source, sort_keys
 from .rules import check_update, prepare_create
 from .sequences import next_autonumber
@@ -37,6 +41,8 @@ class Actor:
 
     user_id: int | None
     locale: str = "en"
+    #: What the user may do (``trellis.platform.permissions``); None: everything (admins, the platform's jobs).
+    access: Unrestricted | None = None
 
 
 class RecordService:
@@ -44,6 +50,7 @@ class RecordService:
                  depth: int = 0) -> None:
         self.runtime = runtime
         self.actor = actor
+        self.access = (actor.access.resolve(runtime) if actor.access else None) or UNRESTRICTED
         #: Told of each committed change (automations); ``depth``: how many rule runs led to this change.
         self.events = events
         self.depth = depth
@@ -53,8 +60,10 @@ class RecordService:
     def get(self, object_name: str, record_id: int) -> dict[str, Any]:
         obj, table = self._object(object_name)
         _check_id(obj, record_id)
+        source = self._source(obj, table)
+        readable = self.access.read_predicate(obj, source)
         with self.runtime.store.engine.connect() as conn:
-            row = conn.execute(self._select(obj, table).where(table.c.id == record_id)).mappings().first()
+            row = conn.execute(source.select().where(table.c.id == record_id, readable)).mappings().first()
         if row is None:
             raise NotFound(f"There is no {obj.title('en')} with id {record_id}.")
         return self._dump(obj, row)
@@ -62,7 +71,12 @@ class RecordService:
     def list(self, object_name: str, query: ListQuery | None = None) -> Page:
         query = query or ListQuery()
         obj, table = self._object(object_name)
-        statement, count = build_select(obj, self._source(obj, table), query)
+        self.access.require(obj, "read")
+        self.access.check_where(query.where)
+        source = self._source(obj, table)
+        statement, count = build_select(self.access.visible(obj), source, query)
+        readable = self.access.read_predicate(obj, source)
+        statement, count = statement.where(readable), None if count is None else count.where(readable)
         with self.runtime.store.engine.connect() as conn:
             rows = conn.execute(statement).mappings().all()
             total = conn.execute(count).scalar() if count is not None else None
@@ -70,7 +84,8 @@ class RecordService:
         rows = rows[: query.limit]
         cursor = encode_cursor(dict(rows[-1]), sort_keys(obj, query.sort)) if more else None
         records = [{key: _aware(value) for key, value in row.items()} for row in rows]
-        return Page(self.runtime.output_schema(obj.api_name).dump(records, many=True), cursor, total)
+        dumped = self.runtime.output_schema(obj.api_name).dump(records, many=True)
+        return Page([self.access.strip(obj, record) for record in dumped], cursor, total)
 
     def titles(self, object_name: str, ids: set[int]) -> dict[int, str]:
         """Display titles of records (their name field), for lookups shown as text."""
@@ -79,35 +94,32 @@ class RecordService:
         if not ids:
             return {}
         column = table.c[obj.name_field] if obj.name_field else table.c.id
+        readable = self.access.read_predicate(obj, self._source(obj, table))
         with self.runtime.store.engine.connect() as conn:
-            rows = conn.execute(select(table.c.id, column).where(table.c.id.in_(ids))).all()
+            rows = conn.execute(select(table.c.id, column).where(table.c.id.in_(ids), readable)).all()
         return {row[0]: str(row[1]) if row[1] is not None else f"#{row[0]}" for row in rows}
 
     def read_source(self, object_name: str) -> tuple[ObjectDef, Source, ColumnElement[bool]]:
         """What this actor may read of an object, for queries built outside this service (reports, exports):
         its source (formulas and rollups compiled) and the record-level predicate every read must add."""
         obj, table = self._object(object_name)
-        return obj, self._source(obj, table), true()
+        self.access.require(obj, "read")
+        source = self._source(obj, table)
+        return obj, source, self.access.read_predicate(obj, source)
 
     def readable_fields(self, object_name: str) -> list[str]:
         """The fields this actor may see, in the object's order (field-level security hides the rest)."""
-        return [field.api_name for field in self.runtime.object(object_name).fields]
+        obj = self.runtime.object(object_name)
+        return [field.api_name for field in self.access.visible(obj).fields]
 
     # -- writes -----------------------------------------------------------
 
     def create(self, object_name: str, data: Mapping[str, Any]) -> dict[str, Any]:
         obj, table = self._object(object_name)
-        values = self._load(obj, data, creating=True)
-        for field in obj.fields:
-            if field.api_name not in values and field.default is not None and not field.kind.generated:
-                values[field.api_name] = self._load(obj, {field.api_name: field.default})[field.api_name]
-        prepare_create(self.runtime, obj, values, self.actor.user_id)
-        self._check_required(obj, values)
-        now = datetime.now(UTC)
+        values = self._new_values(obj, data)
         user = self.actor.user_id
-        values.setdefault("owner", user)
-        values.update(created_at=now, updated_at=now, created_by=user, updated_by=user, version=1)
         with self._write() as conn:
+            hooks.before(self, obj, "create", values, None)
             self._check_references(conn, obj, values)
             self._check_unique(conn, obj, values, record_id=None)
             for field in obj.fields:
@@ -115,21 +127,30 @@ class RecordService:
                     values[field.api_name] = next_autonumber(conn, self.runtime.store, obj.api_name, field)
             record_id = conn.execute(insert(table).values(values).returning(table.c.id)).scalar_one()
             enter_stages(conn, self.runtime.store, obj, record_id, None, values, user)
+            track_changes(conn, self.runtime.store, obj, record_id, None, values, user)
             row = conn.execute(self._select(obj, table).where(table.c.id == record_id)).mappings().one()
         self._emit(obj, "created", None, row)
         return self._dump(obj, row)
+
+    def create_many(self, object_name: str, rows: Sequence[Mapping[str, Any]], **options: Any) -> list[RowResult]:
+        """Create (or, with ``upsert_by``, update) many records with every check of ``create``, the SQL in
+        batches; each row succeeds or is rejected on its own (``trellis.platform.records.batch``)."""
+        return create_many(self, object_name, rows, **options)
 
     def update(self, object_name: str, record_id: int, data: Mapping[str, Any],
                expected_version: int | None = None) -> dict[str, Any]:
         """Change some fields; ``expected_version`` (the version the client saw) guards against lost updates."""
         obj, table = self._object(object_name)
         _check_id(obj, record_id)
+        self.access.check_input(obj, data, creating=False)
         values = self._load(obj, data)
         with self._write() as conn:
             current = conn.execute(select(table).where(table.c.id == record_id)).mappings().first()
             if current is None:
                 raise NotFound(f"There is no {obj.title('en')} with id {record_id}.")
+            self.access.check_edit(conn, obj, self._source(obj, table), current, values)
             self._check_version(obj, current, expected_version)
+            hooks.before(self, obj, "update", values, current)
             self._check_required(obj, {**current, **values})
             self._check_references(conn, obj, values)
             self._check_unique(conn, obj, values, record_id=record_id)
@@ -140,6 +161,7 @@ class RecordService:
                 raise Conflict(f"This {obj.title('en')} was changed by someone else at the same time. "
                                "Reload it and apply your change again.")
             enter_stages(conn, self.runtime.store, obj, record_id, current, values, self.actor.user_id)
+            track_changes(conn, self.runtime.store, obj, record_id, current, values, self.actor.user_id)
             check_update(self.runtime, conn, obj, current, values, self.actor.user_id)
             row = conn.execute(self._select(obj, table).where(table.c.id == record_id)).mappings().one()
         self._emit(obj, "updated", current, row)
@@ -152,7 +174,9 @@ class RecordService:
             current = conn.execute(self._select(obj, table).where(table.c.id == record_id)).mappings().first()
             if current is None:
                 raise NotFound(f"There is no {obj.title('en')} with id {record_id}.")
+            self.access.check_edit(conn, obj, self._source(obj, table), current, None)
             self._check_version(obj, current, expected_version)
+            hooks.before(self, obj, "delete", {}, current)
             try:
                 with conn.begin_nested():
                     conn.execute(delete(table).where(table.c.id == record_id))
@@ -160,9 +184,25 @@ class RecordService:
                 raise Conflict(f"Other records point at this {obj.title('en')} through a lookup that "
                                "forbids deletion; change or delete them first.") from None
             forget_record(conn, self.runtime.store, obj, record_id)
+            forget_changes(conn, self.runtime.store, obj, record_id)
         self._emit(obj, "deleted", current, None)
 
     # -- helpers ----------------------------------------------------------
+
+    def _new_values(self, obj: ObjectDef, data: Mapping[str, Any]) -> dict[str, Any]:
+        """A new record's checked values: typed, defaults filled, rules and required fields obeyed."""
+        self.access.check_input(obj, data, creating=True)
+        values = self._load(obj, data, creating=True)
+        for field in obj.fields:
+            if field.api_name not in values and field.default is not None and not field.kind.generated:
+                values[field.api_name] = self._load(obj, {field.api_name: field.default})[field.api_name]
+        prepare_create(self.runtime, obj, values, self.actor.user_id)
+        self._check_required(obj, values)
+        now = datetime.now(UTC)
+        user = self.actor.user_id
+        values.setdefault("owner", user)
+        values.update(created_at=now, updated_at=now, created_by=user, updated_by=user, version=1)
+        return values
 
     def snapshot(self, object_name: str, record_id: int) -> dict[str, Any] | None:
         """The record with typed values (dates, Decimals; formulas included) as expressions read it, or None."""
@@ -180,6 +220,7 @@ class RecordService:
             record_id = (after or before or {}).get("id")
             self.events(self.runtime, RecordEvent(obj.api_name, record_id, kind, typed[0], typed[1],
                                                   self.actor.user_id, self.depth))
+        hooks.after(self, obj, kind, before, after)
 
     def _object(self, name: str):
         return self.runtime.object(name), self.runtime.tables[name]
@@ -267,7 +308,7 @@ class RecordService:
 
     def _dump(self, obj: ObjectDef, row: Mapping[str, Any]) -> dict[str, Any]:
         record = {key: _aware(value) for key, value in row.items()}
-        return self.runtime.output_schema(obj.api_name).dump(record)
+        return self.access.strip(obj, self.runtime.output_schema(obj.api_name).dump(record))
 
 
 def _required_problems(obj: ObjectDef, values: Mapping[str, Any]) -> list[FieldProblem]:

@@ -33,20 +33,33 @@ _EMPTY = (None, "", [])
 def enter_stages(conn: Connection, store: TenantStore, obj: ObjectDef, record_id: int,
                  before: Mapping[str, Any] | None, changes: Mapping[str, Any], user_id: int | None) -> None:
     """Check and record every stage the write moves the record into; ``before`` is None on create."""
+    write_history(conn, store, obj, [(record_id, check_stages(obj, before, changes))], user_id)
+
+
+Moves = list[tuple[Pipeline, str | None, str | None]]
+
+
+def check_stages(obj: ObjectDef, before: Mapping[str, Any] | None, changes: Mapping[str, Any]) -> Moves:
+    """The stage moves a write makes, or ``InvalidInput`` if the pipeline refuses one (no database needed)."""
     record = {**(before or {}), **changes}
     moves = [(pipeline, (before or {}).get(pipeline.field.api_name), record.get(pipeline.field.api_name))
              for pipeline in pipelines_of(obj)]
     moves = [(pipeline, old, new) for pipeline, old, new in moves if new != old]
-    if not moves:
-        return
     problems = [problem for pipeline, old, new in moves for problem in _refusals(obj, pipeline, old, new, record)]
     if problems:
         raise InvalidInput(_headline(obj, moves, problems), problems)
-    history = stage_history_table(store.schema)
+    return moves
+
+
+def write_history(conn: Connection, store: TenantStore, obj: ObjectDef, moves: list[tuple[int, Moves]],
+                  user_id: int | None) -> None:
+    """Append checked moves (per record id) to the stage history in one statement."""
     now = datetime.now(UTC)
-    conn.execute(insert(history), [{"object_id": obj.id, "record_id": record_id, "field_id": pipeline.field.id,
-                                    "from_value": old, "to_value": new, "changed_by": user_id, "changed_at": now}
-                                   for pipeline, old, new in moves])
+    rows = [{"object_id": obj.id, "record_id": record_id, "field_id": pipeline.field.id, "from_value": old,
+             "to_value": new, "changed_by": user_id, "changed_at": now}
+            for record_id, record_moves in moves for pipeline, old, new in record_moves]
+    if rows:
+        conn.execute(insert(stage_history_table(store.schema)), rows)
 
 
 def forget_record(conn: Connection, store: TenantStore, obj: ObjectDef, record_id: int) -> None:

@@ -23,6 +23,7 @@ from trellis.metadata.model import FieldDef, ObjectDef
 
 from ..errors import FieldProblem, InvalidInput
 from . import convert, evolve
+from .field_history import forget_field_history
 from .plan import Migration
 from .stores import TenantStore
 from .system import forget_stage_history
@@ -31,14 +32,14 @@ from .tables import computed_change, field_column, field_indexes
 #: Field keys whose change only affects validation and display, never the table
 #: (``values``: retired picklist values stay readable; mapped ones are rewritten).
 DISPLAY_KEYS = {"label", "help_text", "default", "values", "min", "max", "on_delete", "pipeline",
-                "default_expression"}
+                "default_expression", "tracked"}
 #: Field keys this planner can change on a live table after checking the data.
 TABLE_KEYS = {"indexed", "unique", "required"}
 #: Settings of a formula or a rollup: it has no column, so changing them changes only the catalog.
 FORMULA_KEYS = {"expression", "result", "child_object", "via", "function", "field", "filter"}
 #: Object keys that never touch the table.
 OBJECT_KEYS = {"label", "plural_label", "description", "name_field", "layouts", "validation_rules",
-               "automations"}
+               "automations", "sharing"}
 
 
 def check_supported(changes: Iterable[Mapping[str, Any]]) -> None:
@@ -95,6 +96,7 @@ def apply_changes(conn: Connection, store: TenantStore, old_objects: Mapping[str
         elif change["op"] == "purge_object":
             ops.drop_table(change["table"], schema=store.schema)
             forget_stage_history(conn, store.schema, "obj_" + change["table"].removeprefix("zz_archived_"))
+            forget_field_history(conn, store.schema, "obj_" + change["table"].removeprefix("zz_archived_"))
         elif change["op"] in EVOLVE_OPS:
             _evolve(conn, ops, store, objects, old_tables, new_tables, change)
         elif change["op"] == "add_field":

@@ -26,6 +26,9 @@ from sqlalchemy import (
     inspect,
 )
 
+from .field_history import field_history_table
+from .import_log import import_tables
+from .installed import template_table
 from .tables import NAMING_CONVENTION, JsonValue, RecordId
 
 
@@ -158,4 +161,5 @@ def automation_tables(schema: str | None) -> tuple[Table, Table]:
 def platform_tables(schema: str | None) -> tuple[Table, ...]:
     """Every table the platform keeps in a tenant store, created when the store is provisioned
     (and, for a store provisioned before one of them existed, when a process first opens it)."""
-    return (*system_tables(schema), stage_history_table(schema), *automation_tables(schema))
+    return (*system_tables(schema), stage_history_table(schema), *automation_tables(schema), template_table(schema),
+            field_history_table(schema), *import_tables(schema))

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Column, Connection, ForeignKey, MetaData, Table, bindparam, insert, inspect, select, text, update
 from sqlalchemy.types import JSON, Date, DateTime, Numeric, TypeEngine
 
+from trellis.metadata.definitions import split
 from trellis.metadata.fieldtypes import field_type
 from trellis.metadata.model import FieldDef, ObjectDef, live_documents, stored_as
 from trellis.metadata.validation import validate_object
@@ -117,7 +118,7 @@ def restore(conn: Connection, store: TenantStore, revisions: list[Row], sequence
     the same definitions the metadata editor creates them from. ``rows_of(name)``
     yields table ``name``'s rows as ``stream_rows`` produced them.
     """
-    documents = revisions[-1]["documents"] if revisions else []
+    documents = split(revisions[-1]["documents"])[0] if revisions else []  # objects; definitions have no tables
     create_tables(conn, store, documents)
     revision_table, sequence_table = system_tables(store.schema)
     _insert(conn, revision_table, revisions)

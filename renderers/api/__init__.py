@@ -10,8 +10,13 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from . import audit, auth, automations, jobs, metadata, openapi, problems, records, tokens
+from . import audit, auth, automations, exports, field_history, jobs, metadata, openapi, problems, records, tokens
+from . import extensions as extension_api
+from . import imports as csv_imports
+from . import permissions as member_roles
+from . import reports as report_routes
 from . import stages as stage_routes
+from . import templates as template_routes
 
 
 def api_blueprint() -> Blueprint:
@@ -23,8 +28,15 @@ def api_blueprint() -> Blueprint:
     stage_routes.register(bp)
     metadata.register(bp)
     jobs.register(bp)
+    exports.register(bp)
+    csv_imports.register(bp)
+    field_history.register(bp)
+    report_routes.register(bp)
     automations.register(bp)
+    extension_api.register(bp)
     tokens.register(bp)
     audit.register(bp)
+    member_roles.register(bp)
+    template_routes.register(bp)
     openapi.register(bp)
     return bp

@@ -15,6 +15,7 @@ from flask import Blueprint, current_app, g, request
 from trellis.platform.controlplane.accounts import resolve_token
 from trellis.platform.core import Platform
 from trellis.platform.errors import Unauthorized
+from trellis.platform.permissions import MemberRoles
 from trellis.platform.records.service import Actor
 from trellis.platform.runtime import TenantRef, TenantRuntime
 
@@ -62,8 +63,9 @@ def authenticate() -> None:
             raise Unauthorized("The API token is not valid for this address: it may be mistyped, revoked, "
                                "or issued for another tenant.")
         user, tenant, role = found
-        actor = Actor(user.id, user.locale or "en")
-        g.trellis_caller = Caller(platform, TenantRef.of(tenant), actor, role)
+        ref, user_id, locale = TenantRef.of(tenant), user.id, user.locale or "en"
+        access = None if role == "admin" else MemberRoles.read(session, tenant.id, user_id)  # admins bypass roles
+    g.trellis_caller = Caller(platform, ref, Actor(user_id, locale, access=access), role)
 
 
 def register(bp: Blueprint) -> None:

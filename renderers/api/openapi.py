@@ -20,8 +20,10 @@ from flask import Blueprint, Response
 from trellis.platform.runtime import TenantRuntime
 
 from .auth import caller
+from .openapi_access import for_access
 from .openapi_accounts import add_accounts
 from .openapi_automations import add_automations
+from .openapi_extensions import add_extensions
 from .openapi_jobs import add_jobs
 from .openapi_metadata import add_metadata
 from .openapi_records import add_records
@@ -77,6 +79,7 @@ def build_document(runtime: TenantRuntime) -> dict[str, Any]:
     add_jobs(spec)
     add_automations(spec)
     add_accounts(spec)
+    add_extensions(spec, runtime)
     spec.path(path="/openapi.json", operations={"get": {
         "summary": "This document", "operationId": "openapi", "tags": ["metadata"],
         "responses": {"200": {"description": "The OpenAPI document of this tenant's current revision.",
@@ -89,6 +92,9 @@ def register(bp: Blueprint, cache: SpecCache | None = None) -> None:
     cache = cache or SpecCache()
 
     def openapi_document() -> Response:
-        return json_response(cache.get(caller().runtime()))
+        who = caller()
+        runtime = who.runtime()
+        access = who.actor.access.resolve(runtime) if who.actor.access else None
+        return json_response(for_access(cache.get(runtime), runtime, access))
 
     bp.add_url_rule("/openapi.json", endpoint="openapi", view_func=openapi_document, methods=["GET"])

@@ -11,6 +11,8 @@ from .accounts import tokens, users
 from .automations import automations
 from .jobs import jobs, worker
 from .metadata import metadata
+from .roles import roles
+from .templates import templates
 from .tenants import tenants
 
 
@@ -69,5 +71,5 @@ def serve(platform: Platform, host: str, port: int) -> None:
     _serve(platform, host, port)
 
 
-for group in (tenants, users, tokens, metadata, jobs, worker, automations):
+for group in (tenants, users, tokens, metadata, jobs, worker, automations, templates, roles):
     main.add_command(group)

@@ -38,6 +38,9 @@ def formatter(field: FieldDef, endpoint_of: Callable[[str], str]) -> Formatter |
         return lambda view, context, model, name: choice_labels(model.get(name), labels)
     if widget == "datetime":
         return lambda view, context, model, name: moment(model.get(name))
+    if widget == "rating":  # an extension's star rating: ★★★☆☆
+        return lambda view, context, model, name: "" if model.get(name) is None else (
+            "★" * int(model[name]) + "☆" * (5 - int(model[name])))
     if field.type in ("currency", "percent"):
         suffix = "%" if field.type == "percent" else f" {field.options.get('currency', '')}".rstrip()
         return lambda view, context, model, name: amount(model.get(name), suffix)

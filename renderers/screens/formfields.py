@@ -19,6 +19,7 @@ from wtforms import (
     DateTimeLocalField,
     DecimalField,
     IntegerField,
+    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -103,6 +104,8 @@ _BY_WIDGET: dict[str, Callable[..., UnboundField]] = {
     "multiselect": lambda field, kwargs: SelectMultipleField(choices=_choices(field, blank=False),
                                                              validate_choice=False, **kwargs),
     "lookup": _lookup,
+    "rating": lambda field, kwargs: RadioField(choices=[_Choice(str(n), "★" * n) for n in range(1, 6)], coerce=int,
+                                               validate_choice=False, render_kw={"class": "trellis-stars"}, **kwargs),
     "readonly": lambda field, kwargs: StringField(render_kw={"readonly": True},
                                                   label=kwargs["label"], description=kwargs["description"]),
 }

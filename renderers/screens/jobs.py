@@ -7,10 +7,9 @@ as the API's does.
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_babel import gettext, lazy_gettext
-from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from trellis.platform.core import Platform
@@ -18,24 +17,20 @@ from trellis.platform.errors import TrellisError
 from trellis.platform.jobs import JobInfo
 from trellis.platform.runtime import TenantRef
 
+from .admin_only import AdminOnly
+
 #: The order of the sections on the page: what needs attention first.
 SECTIONS = (("running", lazy_gettext("Running")), ("queued", lazy_gettext("Queued")),
             ("failed", lazy_gettext("Failed")), ("succeeded", lazy_gettext("Succeeded")))
 
 
-class JobsView(BaseView):
+class JobsView(AdminOnly, BaseView):
     """``/jobs/``: the tenant's background jobs; admins only."""
 
     def __init__(self, platform: Platform, tenant: TenantRef) -> None:
         super().__init__(name=lazy_gettext("Jobs"), endpoint="jobs", url="/jobs")
         self.platform = platform
         self.tenant = tenant
-
-    def is_accessible(self) -> bool:
-        return bool(current_user.is_authenticated and current_user.role == "admin")
-
-    def inaccessible_callback(self, name: str, **kwargs: object) -> Response:
-        abort(403)
 
     @expose("/")
     def index(self) -> str:

@@ -112,6 +112,8 @@ class KanbanView(BaseView):
         pipeline = self.pipelines.get((object_name, field_name))
         if pipeline is None:
             abort(404)
+        if not self.service().access.allows(self.objects[object_name], "read"):
+            abort(403)  # the user's roles cannot read this object
         return pipeline
 
     def _records(self, pipeline: Pipeline, value: str) -> list[dict[str, Any]]:

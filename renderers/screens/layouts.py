@@ -32,6 +32,7 @@ from trellis.platform.records.query import Filter, ListQuery
 
 from .display import TITLES
 from .i18n import language_tag
+from .permissions import role_layout
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -92,8 +93,9 @@ class FormLayouts:
     edit_template = "trellis/layout_edit.html"
 
     def default_layout(self) -> Layout | None:
-        runtime = self.service().runtime  # type: ignore[attr-defined]
-        return default_layout(runtime.documents[self.obj.api_name])  # type: ignore[attr-defined]
+        service = self.service()  # type: ignore[attr-defined]
+        document = service.runtime.documents[self.obj.api_name]  # type: ignore[attr-defined]
+        return role_layout(document, service.access, self.obj) or default_layout(document)  # type: ignore[attr-defined]
 
     def validate_form(self, form: Form) -> bool:
         """Before saving, drop the fields the layout shows read-only, so saving keeps their values."""

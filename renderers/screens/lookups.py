@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext
 
 from trellis.metadata.model import ObjectDef
 from trellis.metadata.values import INT64_MAX
-from trellis.platform.errors import InvalidInput
+from trellis.platform.errors import Forbidden, InvalidInput
 from trellis.platform.records.query import MAX_LIMIT, ListQuery
 from trellis.platform.records.service import RecordService
 
@@ -62,7 +62,7 @@ class RecordLoader(AjaxModelLoader):
                             offset=max(0, offset or 0))
         try:
             page = self.service().list(self.target, request)
-        except InvalidInput:
+        except (InvalidInput, Forbidden):  # a bad search, or an object the user's roles cannot read
             return []
         return [self.choice(record) for record in page.records]
 

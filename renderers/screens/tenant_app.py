@@ -20,15 +20,20 @@ from flask_wtf.csrf import CSRFProtect
 from jinja2.bccache import Bucket, BytecodeCache
 
 from trellis.platform.core import Platform
+from trellis.platform.permissions import access_for
 from trellis.platform.records.service import Actor, RecordService
 from trellis.platform.runtime import TenantRuntime
 
 from .auth import init_auth, sign_in
+from .exports import ExportsView
 from .home import HomeView, ObjectLink
 from .i18n import LazyLabel, init_babel, language_tag
+from .imports import ImportsView
 from .jobs import JobsView
 from .kanban import KanbanView
+from .reports import ReportsView
 from .routing import LazyBuildRule
+from .template_packages import TemplatesView
 from .views import RecordView, endpoint_for
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -74,6 +79,7 @@ def build_tenant_app(platform: Platform, runtime: TenantRuntime) -> Flask:
         TRELLIS_TENANT=tenant.slug,
         TRELLIS_REVISION=runtime.revision.number,
     )
+    app.extensions["trellis"] = platform  # extension actions run through the platform, as in the API
     CSRFProtect(app)
     init_babel(app)
     init_auth(app, platform, tenant.id)
@@ -84,7 +90,11 @@ def build_tenant_app(platform: Platform, runtime: TenantRuntime) -> Flask:
     for obj in runtime.objects.values():
         admin.add_view(RecordView(obj, runtime, service))
     admin.add_view(KanbanView(runtime, service, endpoint_for))
+    admin.add_view(ReportsView(runtime, service, endpoint_for))
     admin.add_view(JobsView(platform, tenant))
+    admin.add_view(ExportsView(platform, tenant, endpoint_for))
+    admin.add_view(ImportsView(platform, runtime, service))
+    admin.add_view(TemplatesView(platform, tenant))
     return app
 
 
@@ -98,7 +108,8 @@ def _service_factory(platform: Platform, runtime: TenantRuntime) -> Callable[[],
 
     def service() -> RecordService:
         if "trellis_records" not in g:
-            g.trellis_records = platform.records(runtime, Actor(current_user.id, language_tag()))
+            access = access_for(platform, runtime, current_user.id, current_user.role)  # the user's roles
+            g.trellis_records = platform.records(runtime, Actor(current_user.id, language_tag(), access=access))
         return g.trellis_records
 
     return service

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, TypeGuard
 
-from flask import current_app, flash, request
+from flask import abort, current_app, flash, request
 from flask_admin.helpers import get_form_data
 from flask_admin.model import BaseModelView
 from flask_babel import gettext
@@ -21,7 +21,7 @@ from werkzeug.wrappers import Response
 from wtforms.form import Form
 
 from trellis.metadata.model import ObjectDef
-from trellis.platform.errors import Conflict, InvalidInput, NotFound, TrellisError
+from trellis.platform.errors import Conflict, Forbidden, InvalidInput, NotFound, TrellisError
 from trellis.platform.records.query import ListQuery, Where, where_condition
 from trellis.platform.records.service import RecordService
 from trellis.platform.runtime import TenantRuntime
@@ -35,12 +35,15 @@ from .columns import (
     sortable_columns,
 )
 from .display import TITLES
+from .extension_actions import ExtensionActions
 from .filters import RecordFilter, object_filters
 from .formdata import attach_problems, create_defaults, expected_version, form_to_record, record_to_form
 from .forms import form_class
+from .history_panel import FieldHistoryPanel
 from .i18n import LazyLabel, language_tag
 from .layouts import FormLayouts
 from .lookups import RecordLoader, record_id
+from .permissions import FieldSecurity
 from .stage_panels import StagePanels
 
 
@@ -49,7 +52,7 @@ def endpoint_for(object_name: str) -> str:
     return f"records_{object_name}"
 
 
-class RecordView(StagePanels, FormLayouts, BaseModelView):
+class RecordView(StagePanels, FieldHistoryPanel, FieldSecurity, FormLayouts, ExtensionActions, BaseModelView):
     """The screens of one object; ``model`` is its ``ObjectDef`` and rows are record dicts."""
 
     can_view_details = True
@@ -115,9 +118,11 @@ class RecordView(StagePanels, FormLayouts, BaseModelView):
     # -- access ---------------------------------------------------------------
 
     def is_accessible(self) -> bool:
-        return bool(current_user.is_authenticated)
+        return bool(current_user.is_authenticated) and self.readable()
 
     def inaccessible_callback(self, name: Any, **kwargs: Any) -> Response:
+        if current_user.is_authenticated:
+            abort(403)  # signed in, but no role of theirs reads this object
         return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
 
     # -- scaffolding flask-admin asks a backend for ------------------------------
@@ -153,11 +158,12 @@ class RecordView(StagePanels, FormLayouts, BaseModelView):
         return form_class(self.obj, self.form_base_class, self.loaders, editing=True)
 
     def create_form(self, obj: Any = None) -> Form:
-        return self._create_form_class(get_form_data(), data=create_defaults(self.obj))
+        return self._secured(self._create_form_class(get_form_data(), data=create_defaults(self.obj)))
 
     def edit_form(self, obj: dict[str, Any] | None = None) -> Form:
         record = obj or {}
-        return self._edit_form_class(get_form_data(), data=record_to_form(self.obj, record, record.get(TITLES, {})))
+        form = self._edit_form_class(get_form_data(), data=record_to_form(self.obj, record, record.get(TITLES, {})))
+        return self._secured(form)
 
     def _get_field_value(self, model: dict[str, Any], name: Any) -> Any:
         return model.get(name)
@@ -212,7 +218,7 @@ class RecordView(StagePanels, FormLayouts, BaseModelView):
     def create_model(self, form: Form) -> dict[str, Any] | bool:
         try:
             return self.service().create(self.obj.api_name, form_to_record(self.obj, form, creating=True))
-        except (InvalidInput, Conflict) as error:
+        except (InvalidInput, Conflict, Forbidden) as error:
             _show_problems(form, error)
             return False
 
@@ -220,7 +226,7 @@ class RecordView(StagePanels, FormLayouts, BaseModelView):
         data = form_to_record(self.obj, form, creating=False)
         try:
             saved = self.service().update(self.obj.api_name, model["id"], data, expected_version(form))
-        except (InvalidInput, Conflict, NotFound) as error:
+        except (InvalidInput, Conflict, NotFound, Forbidden) as error:
             _show_problems(form, error)
             return False
         model.clear()
@@ -230,7 +236,7 @@ class RecordView(StagePanels, FormLayouts, BaseModelView):
     def delete_model(self, model: dict[str, Any]) -> bool:
         try:
             self.service().delete(self.obj.api_name, model["id"])
-        except (Conflict, NotFound) as error:
+        except (Conflict, NotFound, Forbidden) as error:
             _flash_error(error)
             return False
         return True

@@ -100,8 +100,8 @@ def test_archive_holds_manifest_revisions_sequences_and_records(platform: Platfo
     assert tasks[1]["due_at"] == "2026-03-01T18:00:00+00:00"
     assert {"id", "owner", "created_at", "created_by", "updated_at", "updated_by", "version"} <= set(tasks[0])
     assert 2 not in [d["id"] for d in contents["records"]["deal"]]
-    assert {s["name"]: s["last_value"] for s in contents["sequences"]}.get(
-        f"task.{contents['revisions'][-1]['documents'][-1]['fields'][1]['id']}") == 2
+    task = next(d for d in contents["revisions"][-1]["documents"] if d.get("api_name") == "task" and "kind" not in d)
+    assert {s["name"]: s["last_value"] for s in contents["sequences"]}.get(f"task.{task['fields'][1]['id']}") == 2
 
 
 def test_round_trip_is_lossless_and_the_copy_works(platform: Platform, demo: DemoLogin, tmp_path: Path) -> None:

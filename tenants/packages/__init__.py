@@ -1,0 +1,1 @@
+"""Template packages: read, validate, install, upgrade, uninstall and export (see docs/templates.md)."""
