@@ -56,6 +56,10 @@ class Settings:
     exports_dir: Path | None = None
     #: Seconds an export file stays downloadable before it is deleted (``TRELLIS_EXPORT_TTL_S``).
     export_ttl_s: float = 86400.0
+    #: The mail server the outbox is sent through (``TRELLIS_SMTP_URL``); ``None``: messages are stored, not sent.
+    smtp_url: str | None = None
+    #: The sender address of outgoing mail (``TRELLIS_MAIL_FROM``).
+    mail_from: str = "trellis@localhost"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -81,6 +85,8 @@ class Settings:
             automation_scan_s=float(env.get("TRELLIS_AUTOMATION_SCAN_S") or 60),
             exports_dir=Path(env["TRELLIS_EXPORTS_DIR"]).resolve() if env.get("TRELLIS_EXPORTS_DIR") else None,
             export_ttl_s=float(env.get("TRELLIS_EXPORT_TTL_S") or 86400),
+            smtp_url=env.get("TRELLIS_SMTP_URL") or None,
+            mail_from=env.get("TRELLIS_MAIL_FROM") or "trellis@localhost",
         )
 
     @property

@@ -22,6 +22,7 @@ from ..expressions import Context, evaluate
 from ..extensions import calls as extension_calls
 from ..jobs import JobContext, JobFailed, job_handler
 from ..jobs.runner import describe
+from ..mail import send_later
 from ..records.service import RecordService
 from ..runtime import TenantRuntime
 from . import runlog, webhooks
@@ -89,7 +90,8 @@ def _perform(ctx: JobContext, service: RecordService, rule: Rule, action: Action
         if not texts["to"]:
             raise JobFailed("The email's 'to' expression gave no address.")
         with ctx.platform.control() as session:
-            queue_message(session, texts["to"], texts["subject"], texts["body"])
+            message_id = queue_message(session, texts["to"], texts["subject"], texts["body"]).id
+        send_later(ctx.platform, ctx.tenant.slug, message_id)
     elif action.type == "webhook":
         webhooks.send(ctx, service, rule, action, record, run, index)
     elif action.type == "extension_action":

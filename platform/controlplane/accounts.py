@@ -349,17 +349,17 @@ def queue_message(session: Session, to: str, subject: str, body: str) -> OutboxM
     return message
 
 
-def request_reset(session: Session, tenant: Tenant, email: str, secret: str, link_for: Callable[[str], str]) -> bool:
-    """Queue a reset link for a member of ``tenant``; False (and nothing sent) for anyone else.
+def request_reset(session: Session, tenant: Tenant, email: str, secret: str,
+                  link_for: Callable[[str], str]) -> OutboxMessage | None:
+    """Queue a reset link for a member of ``tenant`` and return the message; None (and nothing sent) for anyone else.
 
     The caller must answer the same either way, so nobody learns which addresses have accounts.
     """
     user = find_user(session, email)
     if user is None or not user.is_active or _membership(session, tenant, user) is None:
-        return False
+        return None
     link = link_for(reset_token(user, secret))
     body = (f"Someone asked to reset the password of {user.email} for {tenant.name}.\n\n"
             f"Open this link within an hour to choose a new password (it works once):\n{link}\n\n"
             "If it was not you, ignore this message; your password stays as it is.")
-    queue_message(session, user.email, f"Reset your {tenant.name} password", body)
-    return True
+    return queue_message(session, user.email, f"Reset your {tenant.name} password", body)

@@ -21,7 +21,7 @@ Handler = Callable[["JobContext"], Any]
 BUILTIN_MODULES = ("trellis.platform.jobs.diagnostics", "trellis.platform.conversion_job",
                    "trellis.platform.imports.run", "trellis.platform.automation.actions",
                    "trellis.platform.automation.webhooks", "trellis.platform.exports.job",
-                   "trellis.platform.extensions.jobs")
+                   "trellis.platform.extensions.jobs", "trellis.platform.mail")
 
 _handlers: dict[str, Handler] = {}
 

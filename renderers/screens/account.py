@@ -31,6 +31,7 @@ from trellis.platform.controlplane.accounts import (
 )
 from trellis.platform.controlplane.tables import Tenant, User
 from trellis.platform.core import Platform
+from trellis.platform.mail import send_later
 
 PAGE_SIZE = 50
 
@@ -93,9 +94,13 @@ class AccountPages:
             with self.platform.control() as db:
                 tenant = db.get(Tenant, self.tenant_id)
                 link = lambda token: url_for("account.reset", token=token, _external=True)  # noqa: E731
-                if request_reset(db, tenant, email, current_app.config["SECRET_KEY"], link):
+                message = request_reset(db, tenant, email, current_app.config["SECRET_KEY"], link)
+                if message is not None:
                     audit.record(db, self.tenant_id, audit.Who(None, email, request.remote_addr),
                                  "password_reset_requested", email)
+                queued = (tenant.slug, message.id) if message is not None else None
+            if queued is not None:
+                send_later(self.platform, *queued)
             flash(gettext("If %(email)s has an account here, a reset link is on its way. It works for an hour.",
                           email=email), "info")
             return redirect(url_for("admin.login"))
