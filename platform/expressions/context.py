@@ -9,6 +9,9 @@ from typing import Any
 
 #: Reads a related record for a lookup path in Python: (object api_name, id) → the record, or None.
 RecordReader = Callable[[str, int], Mapping[str, Any] | None]
+#: The condition a related record must meet for a lookup path to read it in SQL: (object api_name, the
+#: target table's alias) → condition; the user's record-level access, so a path never reads what they cannot.
+PathGuard = Callable[[str, Any], Any]
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,8 @@ class Context:
     prior: Mapping[str, Any] | None = None
     #: How the Python evaluator follows lookup paths; SQL joins instead.
     read: RecordReader | None = None
+    #: What a lookup path compiled to SQL may read of the records it reaches (None: everything).
+    guard: PathGuard | None = None
 
     @property
     def utc_now(self) -> datetime:

@@ -160,8 +160,10 @@ class _Compiler:
         element: ColumnElement[Any] = self.table.c[steps[0].field]
         for step in steps[1:]:
             target = self.table_named(step.object).alias()
-            element = (select(target.c[step.field]).where(target.c.id == element)
-                       .correlate_except(target).scalar_subquery())
+            reach = select(target.c[step.field]).where(target.c.id == element)
+            if self.context.guard is not None:
+                reach = reach.where(self.context.guard(step.object, target))
+            element = reach.correlate_except(target).scalar_subquery()
         return element
 
     def field(self, node: FieldRef) -> ColumnElement[Any]:

@@ -122,7 +122,8 @@ class Access(Unrestricted):
     def _shared(self, obj: ObjectDef, source: Source, owners: frozenset[int],
                 accesses: tuple[str, ...]) -> ColumnElement[bool]:
         """Records owned by these users or matching a sharing rule that grants one of ``accesses``."""
-        tables = {t.name: t for t in source.table.metadata.tables.values()}
+        table = getattr(source.table, "element", source.table)  # a lookup path reads an alias of the table
+        tables = {t.name: t for t in table.metadata.tables.values()}
         context = Context(user_id=self.user_id)
         conditions = [source.table.c.owner.in_(sorted(owners))]
         for rule in self.plan.rules.get(obj.api_name, ()):

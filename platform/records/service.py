@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +24,7 @@ from trellis.metadata.values import INT64_MAX, INT64_MIN
 from ..automation.events import RecordEvent, RecordListener
 from ..errors import Conflict, FieldProblem, InvalidInput, NotFound
 from ..expressions import Context
+from ..expressions.context import PathGuard
 from ..extensions import hooks
 from ..permissions.access import UNRESTRICTED, Unrestricted
 from ..runtime import TenantRuntime
@@ -73,6 +74,8 @@ class RecordService:
         obj, table = self._object(object_name)
         self.access.require(obj, "read")
         self.access.check_where(query.where)
+        if query.where is not None and (guard := self._path_guard()) is not None:
+            query = replace(query, where=replace(query.where, context=replace(query.where.context, guard=guard)))
         source = self._source(obj, table)
         statement, count = build_select(self.access.visible(obj), source, query)
         readable = self.access.read_predicate(obj, source)
@@ -228,7 +231,17 @@ class RecordService:
     def _source(self, obj: ObjectDef, table: Table) -> Source:
         """The table with the object's formulas compiled for this actor and this moment (USER(), NOW())."""
         formulas = formulas_of(obj, self.runtime.objects)
-        return formula_source(obj, table, formulas, Context(user_id=self.actor.user_id))
+        return formula_source(obj, table, formulas, Context(user_id=self.actor.user_id, guard=self._path_guard()))
+
+    def _path_guard(self) -> PathGuard | None:
+        """Lookup paths (in formulas and ``where=``) read only related records this actor may read, so a
+        condition on ``account.name`` cannot probe an account hidden from them."""
+        if self.access is UNRESTRICTED:
+            return None
+
+        def guard(object_name: str, target: Any) -> ColumnElement[bool]:
+            return self.access.read_predicate(self.runtime.object(object_name), Source(target, {}, {}))
+        return guard
 
     def _select(self, obj: ObjectDef, table: Table) -> Select:
         return self._source(obj, table).select()

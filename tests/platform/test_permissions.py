@@ -110,6 +110,30 @@ def test_a_where_copying_a_sharing_rule_does_not_widen_access(org) -> None:
         assert ids <= {org.deals["d_rep1"], org.deals["d_rep2_emea"]}
 
 
+def test_lookup_paths_read_only_related_records_the_user_may_read(org) -> None:
+    """A public note on a private deal: a where= or a formula through ``deal`` cannot probe a deal rep1 cannot
+    read (d_rep2 is APAC like d_rep1, but rep2's)."""
+    admin = org.service("admin").actor
+    note = {"api_name": "note", "label": "Note", "sharing": {"default": "public_read"}, "fields": [
+        {"api_name": "text", "label": "Text", "type": "text"},
+        {"api_name": "deal", "label": "Deal", "type": "lookup", "target": "deal"},
+        {"api_name": "deal_region", "label": "Deal region", "type": "formula", "expression": "deal.region"}]}
+    org.platform.editor(org.platform.runtime(org.slug), admin).create_object(note)
+    rep = org.platform.runtime(org.slug).definitions("role")["rep"]
+    rep = {**rep, "objects": {**rep["objects"], "note": {"read": True}}}
+    org.platform.editor(org.platform.runtime(org.slug), admin).put_definition("role", rep, "rep")
+    records = org.platform.records(org.platform.runtime(org.slug), admin)
+    mine = records.create("note", {"text": "mine", "deal": org.deals["d_rep1"]})["id"]
+    theirs = records.create("note", {"text": "theirs", "deal": org.deals["d_rep2"]})["id"]
+
+    runtime, service = org.platform.runtime(org.slug), org.service("rep1")
+    where = where_condition('deal.region = "APAC"', runtime.object("note"), runtime.objects, org.users["rep1"])
+    assert {r["id"] for r in service.list("note", ListQuery(where=where)).records} == {mine}
+    regions = {r["id"]: r["deal_region"] for r in service.list("note").records}
+    assert regions == {mine: "APAC", theirs: None}
+    assert org.service("admin").get("note", theirs)["deal_region"] == "APAC"
+
+
 def test_stage_moves_and_owner_reassignment(org) -> None:
     rep = org.service("rep1")
     rep.update("deal", org.deals["d_rep1"], {"stage": "qualified"})
