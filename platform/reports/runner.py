@@ -87,6 +87,7 @@ def run_report(service: RecordService, doc: Mapping[str, Any], filters: Sequence
     with service.runtime.store.engine.connect() as conn:
         grouped = conn.execute(statement).mappings().all()
     result = _assemble(compiled, grouped, locale)
+    _title_lookup_groups(service, compiled, result)
     result.update(report=doc.get("api_name"), label=doc.get("label"), object=doc["object"],
                   columns=[_describe(spec, value) for spec, value in compiled.columns],
                   rows=list(_rows(service, compiled, doc, int(doc.get("limit", 100)))),
@@ -151,6 +152,24 @@ def _assemble(compiled: Plan, rows: Sequence[Mapping[str, Any]], locale: str) ->
             "column_keys": column_keys,
             "aggregates": [{"name": m.name, "op": m.op, "label": m.label} for m in compiled.measures],
             "groups": tree, "total": total}
+
+
+def _title_lookup_groups(service: RecordService, compiled: Plan, result: dict[str, Any]) -> None:
+    """Groups of a lookup are labelled with the related records' titles (as the user may read them), not ids."""
+    levels, nodes = [], result["groups"]
+    for grouping in compiled.groupings:
+        levels.append((grouping, nodes))
+        nodes = [child for node in nodes for child in node["groups"]]
+    if compiled.column_group is not None and result["column_keys"]:
+        levels.append((compiled.column_group, result["column_keys"]))
+    for grouping, nodes in levels:
+        field = grouping.value.field
+        if field is None or field.type != "lookup" or grouping.bucket or not nodes:
+            continue
+        titles = service.titles(field.target, {int(n["key"]) for n in nodes if str(n["key"]).isdigit()})
+        for node in nodes:
+            if str(node["key"]).isdigit() and int(node["key"]) in titles:
+                node["label"] = titles[int(node["key"])]
 
 
 def _nest(compiled: Plan, groups: Mapping[tuple, dict[str, Any]], locale: str) -> list[dict]:

@@ -106,3 +106,11 @@ def test_dashboards_name_reports_and_aggregates_that_exist(deals: Crm) -> None:
     good = {**bad, "filters": [{"field": "owner"}], "widgets": [{"report": "pipeline"}]}
     deals.editor().put_definition("dashboard", good)
     assert "board" in deals.runtime.definitions("dashboard")
+
+
+def test_lookup_groups_are_labelled_with_the_related_records_titles(deals: Crm) -> None:
+    report = {**PIPELINE, "group_by": [{"field": "stage"}, {"field": "account"}], "column_group": {"field": "account"}}
+    result = run_report(deals.records, report)
+    won = next(g for g in result["groups"] if g["key"] == "won")
+    assert [g["label"] for g in won["groups"]] == ["Acme"]
+    assert sorted(k["label"] for k in result["column_keys"]) == ["Acme", "Globex"]
