@@ -51,6 +51,7 @@ KINDS: dict[str, Kind] = {kind.name: kind for kind in (
     Kind("report", "reports", "rpt", "trellis.metadata.reports:check_report"),
     Kind("dashboard", "dashboards", "dsh", "trellis.metadata.dashboards:check_dashboard"),
     Kind("extension", "extensions", "ext", "trellis.platform.extensions.registry:check_extension"),
+    Kind("settings", "settings", "set"),
 )}
 
 

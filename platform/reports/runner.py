@@ -20,6 +20,7 @@ from trellis.metadata.reports import aggregate_name, column_name
 from ..errors import FieldProblem, Forbidden
 from ..records.query import Filter
 from ..records.service import RecordService
+from ..runtime import TenantRuntime
 from .buckets import bucket_end, bucket_label
 from .compiler import Compiler, Value
 from .statements import Grouping, Measure, grouped_statement
@@ -63,8 +64,14 @@ def plan(service: RecordService, doc: Mapping[str, Any], filters: Sequence[Filte
 
 
 def _grouping(compiler: Compiler, spec: Mapping[str, Any], path: str, doc: Mapping[str, Any]) -> Grouping:
-    return Grouping(compiler.value(spec, path), spec.get("bucket"), doc.get("fiscal_year_start", 1),
+    return Grouping(compiler.value(spec, path), spec.get("bucket"), fiscal_year_start(compiler.service.runtime, doc),
                     spec.get("label") or spec.get("field") or spec.get("expression", ""))
+
+
+def fiscal_year_start(runtime: TenantRuntime, doc: Mapping[str, Any]) -> int:
+    """The report's own fiscal start month, else the organization's (``/metadata/settings/organization``), else 1."""
+    organization = runtime.definitions("settings").get("organization", {})
+    return int(doc.get("fiscal_year_start") or organization.get("fiscal_year_start") or 1)
 
 
 def _measure(spec: Mapping[str, Any], index: int, values: Mapping[str, Value]) -> Measure:

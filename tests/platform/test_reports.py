@@ -114,3 +114,16 @@ def test_lookup_groups_are_labelled_with_the_related_records_titles(deals: Crm) 
     won = next(g for g in result["groups"] if g["key"] == "won")
     assert [g["label"] for g in won["groups"]] == ["Acme"]
     assert sorted(k["label"] for k in result["column_keys"]) == ["Acme", "Globex"]
+
+
+def test_the_organizations_fiscal_year_start_applies_unless_a_report_sets_its_own(deals: Crm) -> None:
+    by_year = {**PIPELINE, "group_by": [{"field": "close_date", "bucket": "year"}]}
+    assert [g["label"] for g in run_report(deals.records, by_year)["groups"]] == ["2025", "(blank)"]
+    deals.editor().put_definition("settings", {"api_name": "organization", "label": "Acme Corp",
+                                               "fiscal_year_start": 2})
+    groups = run_report(deals.records, by_year)["groups"]
+    assert [(g["key"], g["label"], g["values"]["count"]) for g in groups] == [
+        ("2024-02-01", "FY2025", 2), ("2025-02-01", "FY2026", 2), ("", "(blank)", 1)]
+    assert [g["label"] for g in run_report(deals.records, {**by_year, "fiscal_year_start": 1})["groups"]][0] == "2025"
+    with pytest.raises(InvalidInput):
+        deals.editor().put_definition("settings", {"api_name": "company", "label": "X", "fiscal_year_start": 13})
