@@ -33,15 +33,19 @@ class ObjectLink:
     title: LazyLabel
     description: str
     endpoint: str
+    object_name: str
 
 
 class HomeView(AdminIndexView):
     """``/`` lists the tenant's objects; ``/login`` and ``/logout`` sign users in and out."""
 
-    def __init__(self, objects: list[ObjectLink], sign_in: Callable[[str, str], ScreenUser | None]) -> None:
+    def __init__(self, objects: list[ObjectLink], sign_in: Callable[[str, str], ScreenUser | None],
+                 readable: Callable[[str], bool]) -> None:
         super().__init__(name=lazy_gettext("Home"), url="/", template="trellis/home.html")
         self.objects = objects
         self.sign_in = sign_in
+        #: Whether the signed-in user's roles read an object: the home page lists only those.
+        self.readable = readable
 
     def is_visible(self) -> bool:
         """No menu before sign-in: the sign-in page shows the form only."""
@@ -49,7 +53,7 @@ class HomeView(AdminIndexView):
 
     @expose()
     def index(self) -> str:
-        return self.render(self._template, objects=self.objects)
+        return self.render(self._template, objects=[o for o in self.objects if self.readable(o.object_name)])
 
     @expose("/login", methods=("GET", "POST"))
     def login(self) -> str | Response:

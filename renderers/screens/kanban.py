@@ -64,7 +64,7 @@ class KanbanView(BaseView):
     def create_blueprint(self, admin: Any) -> Any:
         """Also offer ``trellis_boards()`` to every template, so the home page can list the boards."""
         blueprint = super().create_blueprint(admin)
-        blueprint.add_app_template_global(lambda: boards(self.objects), "trellis_boards")
+        blueprint.add_app_template_global(lambda: boards(self._readable()), "trellis_boards")
         return blueprint
 
     def is_accessible(self) -> bool:
@@ -73,9 +73,14 @@ class KanbanView(BaseView):
     def is_visible(self) -> bool:
         return bool(self.pipelines) and self.is_accessible()
 
+    def _readable(self) -> dict[str, ObjectDef]:
+        """The objects whose boards the signed-in user may see: those their roles read."""
+        access = self.service().access
+        return {name: obj for name, obj in self.objects.items() if access.allows(obj, "read")}
+
     @expose("/")
     def index(self) -> str:
-        return self.render("trellis/boards.html", boards=boards(self.objects))
+        return self.render("trellis/boards.html", boards=boards(self._readable()))
 
     @expose("/<object_name>/<field_name>/")
     def board(self, object_name: str, field_name: str) -> str:

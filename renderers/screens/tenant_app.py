@@ -85,7 +85,8 @@ def build_tenant_app(platform: Platform, runtime: TenantRuntime) -> Flask:
     init_auth(app, platform, tenant.id)
     admin = Admin(app, name=tenant.name, url="/", theme=Bootstrap4Theme(fluid=True, base_template="trellis/base.html"),
                   index_view=HomeView(_object_links(runtime),
-                                      lambda email, password: sign_in(platform, tenant.id, email, password)))
+                                      lambda email, password: sign_in(platform, tenant.id, email, password),
+                                      lambda name: service().access.allows(runtime.objects[name], "read")))
     service = _service_factory(platform, runtime)
     for obj in runtime.objects.values():
         admin.add_view(RecordView(obj, runtime, service))
@@ -100,7 +101,7 @@ def build_tenant_app(platform: Platform, runtime: TenantRuntime) -> Flask:
 
 def _object_links(runtime: TenantRuntime) -> list[ObjectLink]:
     return [ObjectLink(LazyLabel(lambda obj=obj: obj.plural_title(language_tag())), obj.description,
-                       f"{endpoint_for(obj.api_name)}.index_view") for obj in runtime.objects.values()]
+                       f"{endpoint_for(obj.api_name)}.index_view", obj.api_name) for obj in runtime.objects.values()]
 
 
 def _service_factory(platform: Platform, runtime: TenantRuntime) -> Callable[[], RecordService]:

@@ -90,3 +90,13 @@ def test_screens_refuse_other_owners_records(web_app, org) -> None:
 
 def test_count_of_screen_matrix_cases() -> None:
     print(f"\npermission matrix cases (screens door): {len(CASES)}")
+
+
+def test_home_and_boards_list_only_the_objects_the_user_reads(web_app, org) -> None:
+    base = f"/t/{org.slug}"
+    rep, outsider = _client(web_app, org, "rep1"), _client(web_app, org, "outsider")
+    assert f'href="{base}/records/deal/"' in rep.get(f"{base}/").text
+    assert f"{base}/boards/deal/stage/" in rep.get(f"{base}/boards/").text
+    home = outsider.get(f"{base}/").text
+    assert f"{base}/records/deal/" not in home and f"{base}/records/account/" not in home
+    assert f"{base}/boards/deal/stage/" not in outsider.get(f"{base}/boards/", follow_redirects=True).text
