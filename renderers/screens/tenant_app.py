@@ -25,6 +25,7 @@ from trellis.platform.records.service import Actor, RecordService
 from trellis.platform.runtime import TenantRuntime
 
 from .auth import init_auth, sign_in
+from .automation_log import AutomationLogView
 from .exports import ExportsView
 from .home import HomeView, ObjectLink
 from .i18n import LazyLabel, init_babel, language_tag
@@ -93,6 +94,7 @@ def build_tenant_app(platform: Platform, runtime: TenantRuntime) -> Flask:
     admin.add_view(KanbanView(runtime, service, endpoint_for))
     admin.add_view(ReportsView(runtime, service, endpoint_for))
     admin.add_view(JobsView(platform, tenant))
+    admin.add_view(AutomationLogView(platform, tenant))
     admin.add_view(ExportsView(platform, tenant, endpoint_for))
     admin.add_view(ImportsView(platform, runtime, service))
     admin.add_view(TemplatesView(platform, tenant))
