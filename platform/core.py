@@ -18,6 +18,7 @@ from .automation.engine import Automation
 from .config import Settings
 from .configuration import Background, MetadataEditor
 from .controlplane.db import session_factory, upgrade
+from .controlplane.people import names_of
 from .controlplane.tables import Tenant
 from .errors import NotFound
 from .extensions import registry as extensions
@@ -71,7 +72,13 @@ class Platform:
 
     def records(self, runtime: TenantRuntime, actor: Actor, *, depth: int = 0) -> RecordService:
         """The record service; its changes fire automation rules (``depth``: rule runs that led to them)."""
-        return RecordService(runtime, actor, events=self.automation.record_changed, depth=depth)
+        return RecordService(runtime, actor, events=self.automation.record_changed, depth=depth,
+                             people=self.user_names)
+
+    def user_names(self, ids: set[int]) -> dict[int, str]:
+        """``{user id: name}`` for display, in one control-plane query."""
+        with self.control() as session:
+            return names_of(session, ids)
 
     def editor(self, runtime: TenantRuntime, actor: Actor, *, migration: Migration | None = None,
                dry_run: bool = False) -> MetadataEditor:

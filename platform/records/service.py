@@ -7,7 +7,7 @@ and optimistic concurrency hold the same way everywhere.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -48,13 +48,15 @@ class Actor:
 
 class RecordService:
     def __init__(self, runtime: TenantRuntime, actor: Actor, *, events: RecordListener | None = None,
-                 depth: int = 0) -> None:
+                 depth: int = 0, people: Callable[[set[int]], dict[int, str]] | None = None) -> None:
         self.runtime = runtime
         self.actor = actor
         self.access = (actor.access.resolve(runtime) if actor.access else None) or UNRESTRICTED
         #: Told of each committed change (automations); ``depth``: how many rule runs led to this change.
         self.events = events
         self.depth = depth
+        #: Names users by id (owner, created_by…): users live in the control plane, not in the tenant's store.
+        self.people = people
 
     # -- reads ------------------------------------------------------------
 
@@ -101,6 +103,10 @@ class RecordService:
         with self.runtime.store.engine.connect() as conn:
             rows = conn.execute(select(table.c.id, column).where(table.c.id.in_(ids), readable)).all()
         return {row[0]: str(row[1]) if row[1] is not None else f"#{row[0]}" for row in rows}
+
+    def user_names(self, ids: set[int]) -> dict[int, str]:
+        """Display names of users (for owner, created_by and updated_by shown as text); unknown ids are absent."""
+        return self.people(ids) if self.people is not None and ids else {}
 
     def read_source(self, object_name: str) -> tuple[ObjectDef, Source, ColumnElement[bool]]:
         """What this actor may read of an object, for queries built outside this service (reports, exports):

@@ -161,8 +161,13 @@ def _assemble(compiled: Plan, rows: Sequence[Mapping[str, Any]], locale: str) ->
             "groups": tree, "total": total}
 
 
+#: System fields that hold a user's id.
+USER_FIELDS = ("owner", "created_by", "updated_by")
+
+
 def _title_lookup_groups(service: RecordService, compiled: Plan, result: dict[str, Any]) -> None:
-    """Groups of a lookup are labelled with the related records' titles (as the user may read them), not ids."""
+    """Groups of a lookup are labelled with the related records' titles (as the user may read them), groups of
+    owner, created_by or updated_by with the user's name, not ids."""
     levels, nodes = [], result["groups"]
     for grouping in compiled.groupings:
         levels.append((grouping, nodes))
@@ -170,10 +175,15 @@ def _title_lookup_groups(service: RecordService, compiled: Plan, result: dict[st
     if compiled.column_group is not None and result["column_keys"]:
         levels.append((compiled.column_group, result["column_keys"]))
     for grouping, nodes in levels:
-        field = grouping.value.field
-        if field is None or field.type != "lookup" or grouping.bucket or not nodes:
+        field, ids = grouping.value.field, {int(n["key"]) for n in nodes if str(n["key"]).isdigit()}
+        if grouping.bucket or not ids:
             continue
-        titles = service.titles(field.target, {int(n["key"]) for n in nodes if str(n["key"]).isdigit()})
+        if field is not None and field.type == "lookup":
+            titles = service.titles(field.target, ids)
+        elif grouping.value.path in USER_FIELDS:
+            titles = service.user_names(ids)
+        else:
+            continue
         for node in nodes:
             if str(node["key"]).isdigit() and int(node["key"]) in titles:
                 node["label"] = titles[int(node["key"])]

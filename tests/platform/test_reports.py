@@ -127,3 +127,14 @@ def test_the_organizations_fiscal_year_start_applies_unless_a_report_sets_its_ow
     assert [g["label"] for g in run_report(deals.records, {**by_year, "fiscal_year_start": 1})["groups"]][0] == "2025"
     with pytest.raises(InvalidInput):
         deals.editor().put_definition("settings", {"api_name": "company", "label": "X", "fiscal_year_start": 13})
+
+
+def test_owner_groups_are_labelled_with_the_users_name(deals: Crm) -> None:
+    from trellis.platform.controlplane.accounts import create_user
+
+    with deals.platform.control() as session:
+        owner = create_user(session, email="ada@reports.example", password="long enough pw", name="Ada").id
+    deals.records.create("deal", {"name": "f", "account": deals.records.list("account").records[0]["id"],
+                                  "stage": "new", "owner": owner})
+    result = run_report(deals.records, {**PIPELINE, "group_by": [{"field": "owner"}]})
+    assert {g["label"] for g in result["groups"]} >= {"Ada"}
