@@ -60,6 +60,10 @@ class Automation:
         """The run log, newest first (``trellis_automation_runs``)."""
         return runlog.list_runs(runtime.store, object_name, rule, record_id=record_id, status=status, limit=limit)
 
+    def listens_to(self, runtime: TenantRuntime, object_name: str) -> bool:
+        """Whether a change of ``object_name`` could start a rule (see ``events.listens``)."""
+        return bool(self.rules(runtime, object_name))
+
     def record_changed(self, runtime: TenantRuntime, event: RecordEvent) -> None:
         """The record service's listener: start every rule the change fires. Never raises (the write is saved)."""
         try:
@@ -148,3 +152,4 @@ def _jsonable(record: Mapping[str, Any] | None) -> dict[str, Any] | None:
         return None
     return {key: value if isinstance(value, bool | int | str | list | None) else str(value)
             for key, value in record.items()}
+

@@ -38,3 +38,11 @@ class RecordEvent:
 
 #: Called by the record service after each commit; it must not raise (the change is already saved).
 RecordListener = Callable[["TenantRuntime", RecordEvent], None]
+
+
+def listens(listener: RecordListener, runtime: Any, object_name: str) -> bool:
+    """Whether ``listener`` acts on changes of ``object_name``. A listener that is the bound method of an object
+    with ``listens_to(runtime, object_name)`` (the automation engine) is asked; any other always listens. Batch
+    writes use this to skip building events nobody hears."""
+    ask = getattr(getattr(listener, "__self__", None), "listens_to", None)
+    return ask is None or bool(ask(runtime, object_name))

@@ -48,14 +48,17 @@ def make_batch(service: RecordService, obj: ObjectDef, spec: ImportSpec, matcher
     cells = table.records(start, stop)
     matched = matcher.resolve(cells)
     batch = Batch(start, cells, [], {})
+    plain = [(column, name, obj.field(name)) for column, name in spec.mapping.items() if column not in matcher.columns]
+    lookups = [(column, name) for column, name in spec.mapping.items() if column in matcher.columns]
     for position, row in enumerate(cells):
         data: dict[str, Any] = {}
-        for column, name in spec.mapping.items():
+        for column, name, definition in plain:
+            text = row[column].strip()
+            if text:
+                data[name] = shape_cell(definition, text)
+        for column, name in lookups:
             text = row[column].strip()
             if not text:
-                continue
-            if column not in matcher.columns:
-                data[name] = shape_cell(obj.field(name), text)
                 continue
             ids = matched[column].get(text, [])
             problem = matcher.problem(column, text, ids)

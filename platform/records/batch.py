@@ -5,9 +5,11 @@ An import of 100,000 rows cannot afford a transaction and half a dozen queries p
 typing, defaults, rules, required fields, extensions' ``before_create`` hooks and stage
 rules, through the service's own helpers, in Python — and does what needs the database
 once per batch: one query per lookup field for the targets, one per unique field for
-clashes, one counter update per autonumber field, one executemany insert with RETURNING,
-one insert of stage history (field history of tracked fields is written as ``create``
-writes it). Events and ``after_*`` hooks follow the commit, read back in one query.
+clashes, one counter update per autonumber field, one insert of the rows (on PostgreSQL
+ids drawn from the sequence in one query and the rows streamed with COPY), one insert of
+stage history (field history of tracked fields is written as ``create`` writes it). Events
+and ``after_*`` hooks follow the commit, read back in one query — skipped when nothing
+listens (no ``after_create`` hook, no automation rule on the object).
 Each row is accepted or rejected on its own (with the problems ``create`` would have
 raised); the accepted rows commit together, with the caller's ``checkpoint`` in the same
 transaction so a resumed job never writes a row twice. Rows whose ``upsert_by`` value
@@ -17,14 +19,16 @@ updates obey every rule too.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Table, insert, select
+from psycopg import sql
+from sqlalchemy import ARRAY, ColumnElement, Connection, Table, any_, bindparam, insert, select, text
 
 from trellis.metadata.model import ObjectDef
 
+from ..automation.events import listens
 from ..errors import Conflict, FieldProblem, InvalidInput, TrellisError
 from ..extensions import hooks
 from .history import track_changes, tracked_fields
@@ -172,9 +176,7 @@ def _insert(service: RecordService, conn: Connection, obj: ObjectDef, table: Tab
             numbers = reserve_autonumbers(conn, service.runtime.store, obj.api_name, field, len(accepted))
             for row, number in zip(accepted, numbers, strict=True):
                 row.values[field.api_name] = number
-    columns = [column.name for column in table.columns if column.name != "id"]
-    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    ids = conn.execute(statement, [{name: row.values.get(name) for name in columns} for row in accepted]).scalars()
+    ids = store_rows(conn, table, [row.values for row in accepted])
     for row, record_id in zip(accepted, ids, strict=True):
         row.values["id"] = record_id
         results[row.index] = RowResult(row.index, "created", record_id)
@@ -184,6 +186,41 @@ def _insert(service: RecordService, conn: Connection, obj: ObjectDef, table: Tab
         for row in accepted:
             track_changes(conn, service.runtime.store, obj, row.values["id"], None, row.values, service.actor.user_id)
     return accepted
+
+
+def store_rows(conn: Connection, table: Table, rows: list[Mapping[str, Any]]) -> list[int]:
+    """Insert ``rows`` and return their new ids, in order.
+
+    On PostgreSQL the ids are drawn from the table's sequence in one query and the rows
+    streamed with COPY: an executemany with RETURNING makes psycopg parse a statement of
+    ten thousand placeholders per page, which cost more than all the checks of the rows.
+    """
+    columns = [column for column in table.columns if column.name != "id"]
+    if conn.dialect.name != "postgresql":
+        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        return list(conn.execute(statement, [{c.name: row.get(c.name) for c in columns} for row in rows]).scalars())
+    ids = list(conn.execute(text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
+                            {"table": conn.dialect.identifier_preparer.format_table(table), "n": len(rows)}).scalars())
+    names = [column.name for column in columns]
+    binds = [(column.name, bind) for column in columns
+             if (bind := column.type._cached_bind_processor(conn.dialect)) is not None]
+    copy_sql = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(*([table.schema] if table.schema else []), table.name),
+        sql.SQL(", ").join(sql.Identifier(name) for name in ["id", *names]))
+    with conn.connection.driver_connection.cursor() as cursor, cursor.copy(copy_sql) as copy:
+        for record_id, row in zip(ids, rows, strict=True):
+            if binds:  # JSON values, custom types: what the driver is handed, as SQLAlchemy would hand it
+                row = {**row, **{name: bind(row[name]) for name, bind in binds if row.get(name) is not None}}
+            copy.write_row([record_id, *map(row.get, names)])
+    return ids
+
+
+def among(conn: Connection, column: ColumnElement[Any], values: Collection[Any]) -> ColumnElement[bool]:
+    """``column IN values``; on PostgreSQL as ``= ANY(array)``, one parameter: a thousand placeholders would make
+    a statement psycopg parses anew each time (too long for its cache) and PostgreSQL plans anew."""
+    if conn.dialect.name != "postgresql":
+        return column.in_(values)
+    return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
 
 
 def _missing_targets(service: RecordService, conn: Connection, obj: ObjectDef,
@@ -197,7 +234,7 @@ def _missing_targets(service: RecordService, conn: Connection, obj: ObjectDef,
         if not wanted:
             continue
         target = service.runtime.tables[field.target]
-        found = set(conn.execute(select(target.c.id).where(target.c.id.in_(wanted))).scalars())
+        found = set(conn.execute(select(target.c.id).where(among(conn, target.c.id, wanted))).scalars())
         title = service.runtime.object(field.target).title("en")
         for row in pending:
             value = row.values.get(field.api_name)
@@ -217,7 +254,7 @@ def _clashes(conn: Connection, obj: ObjectDef, table: Table, pending: list[_Pend
         wanted = {row.values[name] for row in pending if row.values.get(name) is not None}
         if not wanted:
             continue
-        stored = set(conn.execute(select(table.c[name]).where(table.c[name].in_(wanted))).scalars())
+        stored = set(conn.execute(select(table.c[name]).where(among(conn, table.c[name], wanted))).scalars())
         seen: set[Any] = set()
         for row in pending:
             value = row.values.get(name)
@@ -244,13 +281,21 @@ def _one_by_one(service: RecordService, obj: ObjectDef, pending: list[_Pending],
 
 def _emit(service: RecordService, obj: ObjectDef, table: Table, accepted: list[_Pending]) -> None:
     """After the commit, tell the listener of each new record as ``create`` does (read back in one query)."""
-    if service.events is None or not accepted:
+    if not accepted or not _listened(service, obj):
         return
     ids = [row.values["id"] for row in accepted]
     with service.runtime.store.engine.connect() as conn:
         rows = conn.execute(service._select(obj, table).where(table.c.id.in_(ids))).mappings().all()
     for row in rows:
         service._emit(obj, "created", None, row)
+
+
+def _listened(service: RecordService, obj: ObjectDef) -> bool:
+    """Whether anything hears of a new ``obj``: an ``after_create`` hook, or the record listener — unless it is
+    the automation engine and the object has no rule. Then the read-back and a thousand events are skipped."""
+    if hooks.has_hooks(service, obj.api_name, "after_create"):
+        return True
+    return service.events is not None and listens(service.events, service.runtime, obj.api_name)
 
 
 def _rejected(index: int, error: TrellisError) -> RowResult:
