@@ -128,7 +128,8 @@ def _text_problem(what: str, value: object, limit: int) -> str:
 
 def _missing(error: ValidationError) -> list[Problem]:
     return [
-        Problem(_child(error.json_path, key), f"{key} is missing; add it, for example \"{key}\": {_EXAMPLES[key]}.")
+        Problem(_child(error.json_path, key), f"{key} is missing; add it, for example \"{key}\": {_EXAMPLES[key]}."
+                if key in _EXAMPLES else f"{key} is missing; add it.")
         for key in error.validator_value
         if key not in error.instance
     ]
@@ -139,7 +140,8 @@ def _unknown_settings(error: ValidationError) -> list[Problem]:
         kind = error.instance["type"]
         allowed, owner = (*type_options(kind), *read_schema("field")["properties"]), f"{article(kind)} field"
     else:
-        allowed, owner = tuple(error.schema["properties"]), article(error.schema["title"])
+        title = error.schema.get("title")  # a $defs part (a dashboard's widget) may have none
+        allowed, owner = tuple(error.schema.get("properties", {})), article(title) if title else "this part"
     return [
         Problem(_child(error.json_path, key), f"'{key}' is not a setting of {owner}; remove it (allowed: "
                 f"{', '.join(allowed)}).")

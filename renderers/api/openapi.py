@@ -28,6 +28,7 @@ from .openapi_jobs import add_jobs
 from .openapi_metadata import add_metadata
 from .openapi_records import add_records
 from .openapi_responses import add_shared, problems
+from .openapi_tools import add_tools
 from .payload import json_response
 from .stages import add_stage_history
 
@@ -80,6 +81,7 @@ def build_document(runtime: TenantRuntime) -> dict[str, Any]:
     add_automations(spec)
     add_accounts(spec)
     add_extensions(spec, runtime)
+    add_tools(spec)
     spec.path(path="/openapi.json", operations={"get": {
         "summary": "This document", "operationId": "openapi", "tags": ["metadata"],
         "responses": {"200": {"description": "The OpenAPI document of this tenant's current revision.",

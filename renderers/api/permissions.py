@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from trellis.platform.errors import FieldProblem, Forbidden, InvalidInput
+from trellis.platform.errors import FieldProblem, Forbidden, InvalidInput, NotFound
 from trellis.platform.permissions import member_roles, members, set_roles
 
 from .audit import who_is_calling
@@ -28,6 +28,7 @@ def get_roles(user_id: int) -> Response:
     who = caller()
     if user_id != who.actor.user_id:
         _admin_only(who.role)
+    _known_id(user_id)
     with who.platform.control() as session:
         return json_response(member_roles(session, who.tenant.id, user_id))
 
@@ -36,6 +37,7 @@ def put_roles(user_id: int) -> Response:
     """Replace a member's roles with ``{"roles": [...]}``; unknown role names are refused by index."""
     who = caller()
     _admin_only(who.role)
+    _known_id(user_id)
     body = json_object()
     if set(body) != {"roles"}:
         raise InvalidInput("Send {\"roles\": [role names]}.", [FieldProblem("roles", "Send only roles.")])
@@ -48,6 +50,16 @@ def put_roles(user_id: int) -> Response:
 def _admin_only(role: str) -> None:
     if role != "admin":
         raise Forbidden("Only an admin of this CRM can see or change who holds which role.")
+
+
+#: users.id is an INTEGER column: PostgreSQL refuses to compare it with a larger number.
+_MAX_USER_ID = 2**31 - 1
+
+
+def _known_id(user_id: int) -> None:
+    """An id the users table cannot hold names no member."""
+    if user_id > _MAX_USER_ID:
+        raise NotFound(f"User {user_id} is not a member of this organization.")
 
 
 def register(bp: Blueprint) -> None:

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from flask import Blueprint, Response, request
 
-from trellis.platform.errors import Forbidden
+from trellis.metadata.validation import schema_problems
+from trellis.platform.errors import FieldProblem, Forbidden, InvalidInput
 from trellis.tenants.packages import catalog, state
 from trellis.tenants.packages.export import export_package
 from trellis.tenants.packages.install import install
@@ -65,9 +66,9 @@ def uninstall_template(name: str) -> Response:
 def export_template() -> Response:
     who = _admin()
     body = json_object()
-    package = export_package(who.platform, who.tenant.slug, who.actor, name=str(body.get("name", "export")),
-                             version=str(body.get("version", "1.0.0")), title=body.get("title"),
-                             objects=body.get("objects"), definitions=body.get("definitions"),
+    manifest = _manifest(body)
+    package = export_package(who.platform, who.tenant.slug, who.actor, **manifest,
+                             objects=_names(body, "objects"), definitions=_names(body, "definitions"),
                              with_data=bool(body.get("data", False)))
     content = zip_bytes(package_files(package))
     return Response(content, mimetype="application/zip", headers={
@@ -87,6 +88,25 @@ def _admin():
     if who.role != "admin":
         raise Forbidden("Only an admin of this CRM can install, upgrade, uninstall or export templates.")
     return who
+
+
+def _manifest(body: dict) -> dict[str, str]:
+    """The exported package's name, version and title, checked as a manifest is (the name ends up in a header)."""
+    manifest = {"name": body.get("name", "export"), "version": body.get("version", "1.0.0")}
+    manifest["title"] = body.get("title") or manifest["name"]
+    problems = schema_problems(manifest, "template_manifest")[0]
+    if problems:
+        raise InvalidInput("The package's name, version or title cannot be used.",
+                           [FieldProblem(p.path.removeprefix("$."), p.message) for p in problems])
+    return manifest
+
+
+def _names(body: dict, key: str) -> list[str] | None:
+    """``body[key]`` as a list of names (None when absent); anything else is refused, naming the key."""
+    value = body.get(key)
+    if value is not None and not (isinstance(value, list) and all(isinstance(item, str) for item in value)):
+        raise InvalidInput(f"Bad {key}.", [FieldProblem(key, f'Send "{key}" as a list of names, or leave it out.')])
+    return value
 
 
 def _dry_run() -> bool:
