@@ -10,6 +10,8 @@ backend (SQLite files or PostgreSQL schemas):
   tenant can be signed into; a restore reuses an existing user with the same email;
 - ``stage_history.json``: every stage change of every record (``trellis_stage_history``), ids kept;
 - ``field_history.json``: every change of a tracked field (``trellis_field_history``), ids kept;
+- ``templates.json``: the template packages installed (``trellis_templates``: version and merge base), so a
+  restored tenant can still be upgraded;
 - ``automation.json``: the automation run log and webhook delivery log (``runs``, ``deliveries``), ids kept;
 - ``records/<object>.jsonl``: every row of every record table, one JSON object a line, in id order,
   with the system columns and archived columns as the database has them.
@@ -37,6 +39,7 @@ from trellis.platform.errors import FieldProblem, InvalidInput
 from trellis.platform.records import history, stages
 from trellis.platform.runtime import TenantRef
 from trellis.platform.storage import transfer
+from trellis.platform.storage.installed import template_table
 from trellis.platform.storage.stores import TenantStore
 
 from .registry import create_tenant, delete_tenant, find_tenant
@@ -48,6 +51,7 @@ MEMBERS = "members.json"
 STAGE_HISTORY = "stage_history.json"
 AUTOMATION = "automation.json"
 FIELD_HISTORY = "field_history.json"
+TEMPLATES = "templates.json"
 
 
 def backup_tenant(platform: Platform, slug: str, path: str | Path, *, block_writes: bool = False) -> dict[str, Any]:
@@ -71,6 +75,7 @@ def backup_tenant(platform: Platform, slug: str, path: str | Path, *, block_writ
         archive.writestr(STAGE_HISTORY, _dumps(stages.read_history(conn, store)))
         archive.writestr(AUTOMATION, _dumps(automation_logs.read_logs(conn, store)))
         archive.writestr(FIELD_HISTORY, _dumps(history.read_history(conn, store)))
+        archive.writestr(TEMPLATES, _dumps(transfer.read_table(conn, template_table(store.schema))))
         for name in transfer.record_tables(conn, store):
             with archive.open(f"{RECORDS}{name}.jsonl", "w") as member:
                 for batch in transfer.stream_rows(conn, store, name):
@@ -109,7 +114,8 @@ def restore_store(archive: zipfile.ZipFile, conn: Connection, store: TenantStore
                      lambda table: _jsonl(archive, tables[table]), tables)
     stages.restore_history(conn, store, _stage_history(archive))
     automation_logs.restore_logs(conn, store, _automation(archive))
-    history.restore_history(conn, store, _field_history(archive))
+    history.restore_history(conn, store, _optional(archive, FIELD_HISTORY))
+    transfer.restore_table(conn, store, template_table(store.schema), _optional(archive, TEMPLATES))
 
 
 def read_members(platform: Platform, slug: str) -> list[dict[str, Any]]:
@@ -164,7 +170,7 @@ def archive_contents(path: str | Path) -> dict[str, Any]:
         return {"manifest": manifest, "revisions": json.loads(archive.read("revisions.json")),
                 "sequences": json.loads(archive.read("sequences.json")), "members": _members(archive),
                 "records": records, "stage_history": _stage_history(archive), "automation": _automation(archive),
-                "field_history": _field_history(archive)}
+                "field_history": _optional(archive, FIELD_HISTORY)}
 
 
 def _members(archive: zipfile.ZipFile) -> list[dict[str, Any]]:
@@ -177,9 +183,9 @@ def _stage_history(archive: zipfile.ZipFile) -> list[dict[str, Any]]:
     return json.loads(archive.read(STAGE_HISTORY)) if STAGE_HISTORY in archive.namelist() else []
 
 
-def _field_history(archive: zipfile.ZipFile) -> list[dict[str, Any]]:
-    """``field_history.json``, or no changes for a backup made before fields were tracked."""
-    return json.loads(archive.read(FIELD_HISTORY)) if FIELD_HISTORY in archive.namelist() else []
+def _optional(archive: zipfile.ZipFile, member: str) -> list[dict[str, Any]]:
+    """A member added to backups later: none in an older backup."""
+    return json.loads(archive.read(member)) if member in archive.namelist() else []
 
 
 def _automation(archive: zipfile.ZipFile) -> dict[str, list[dict[str, Any]]]:

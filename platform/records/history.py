@@ -25,7 +25,7 @@ from trellis.metadata.model import FieldDef, ObjectDef
 from ..errors import FieldProblem, InvalidInput
 from ..storage.field_history import field_history_table
 from ..storage.stores import TenantStore
-from ..storage.transfer import from_plain, reset_id_sequences, to_plain
+from ..storage.transfer import read_table, restore_table
 
 if TYPE_CHECKING:
     from .service import RecordService
@@ -96,18 +96,12 @@ def field_history(service: RecordService, object_name: str, record_id: int, *, l
 
 def read_history(conn: Connection, store: TenantStore) -> list[dict[str, Any]]:
     """Every row as JSON-ready values, in id order, for a tenant's backup."""
-    history = field_history_table(store.schema)
-    return [{key: to_plain(value) for key, value in row.items()}
-            for row in conn.execute(select(history).order_by(history.c.id)).mappings()]
+    return read_table(conn, field_history_table(store.schema))
 
 
 def restore_history(conn: Connection, store: TenantStore, rows: list[dict[str, Any]]) -> None:
     """Put a backup's rows back with their ids, inside the restore's transaction."""
-    history = field_history_table(store.schema)
-    if rows:
-        conn.execute(insert(history), [{**row, "changed_at": from_plain(history.c.changed_at.type, row["changed_at"])}
-                                       for row in rows])
-        reset_id_sequences(conn, store, [history])
+    restore_table(conn, store, field_history_table(store.schema), rows)
 
 
 def _comparable(value: Any) -> Any:

@@ -195,6 +195,20 @@ def _reflect(conn: Connection, store: TenantStore, names: list[str]) -> dict[str
     return found
 
 
+def read_table(conn: Connection, table: Table) -> list[Row]:
+    """Every row of one of the platform's tables as JSON-ready values, in key order, for a backup."""
+    query = select(table).order_by(*table.primary_key.columns)
+    return [{key: to_plain(value) for key, value in row.items()} for row in conn.execute(query).mappings()]
+
+
+def restore_table(conn: Connection, store: TenantStore, table: Table, rows: list[Row]) -> None:
+    """Put a backup's rows of one of the platform's tables back as they were (ids kept), in the restore's
+    transaction."""
+    _insert(conn, table, rows)
+    if rows and "id" in table.c:
+        reset_id_sequences(conn, store, [table])
+
+
 def _insert_table(conn: Connection, table: Table, rows: Iterable[Row],
                   deferred: list[str]) -> list[tuple[Table, str, list[Row]]]:
     """Insert ``rows`` in batches; lookups to rows not yet inserted (self or cycles) are set afterwards."""

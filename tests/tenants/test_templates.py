@@ -201,3 +201,19 @@ def test_install_refuses_a_missing_extension(platform: Platform, tenant: str, ac
         install(platform, tenant, package, actor)
     assert [p.field for p in refused.value.problems] == ["manifest.json $.extensions[0]"]
     assert "deal" not in platform.runtime(tenant).documents
+
+
+def test_a_restored_backup_keeps_its_installed_templates_and_can_be_upgraded(platform: Platform, tenant: str,
+                                                                              actor: Actor, tmp_path: Path) -> None:
+    from trellis.tenants.backup import backup_tenant, restore_tenant
+    from trellis.tenants.packages import state
+
+    install(platform, tenant, on_disk(version_1(), tmp_path / "v1"), actor)
+    backup_tenant(platform, tenant, tmp_path / "backup.zip")
+    copy = f"t-{uuid.uuid4().hex[:12]}"
+    restore_tenant(platform, tmp_path / "backup.zip", copy)
+    original, restored = (state.installed(platform.runtime(slug).store) for slug in (tenant, copy))
+    assert restored.keys() == original.keys() and restored[next(iter(original))]["base"] == \
+        original[next(iter(original))]["base"]
+    upgrade(platform, copy, on_disk(version_2(), tmp_path / "v2"), actor)
+    assert "close_date" in _fields(platform, copy, "deal") and "close_date" not in _fields(platform, tenant, "deal")
